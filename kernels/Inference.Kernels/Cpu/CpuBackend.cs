@@ -1,0 +1,137 @@
+using System.Numerics.Tensors;
+
+namespace Inference.Kernels.Cpu;
+
+/// <summary>The SIMD CPU backend: Vector512/Vector256 kernels, parallel over rows on a worker pool.</summary>
+public sealed unsafe class CpuBackend : IComputeBackend
+{
+    private readonly WorkerPool _pool;
+    private StepMetadata? _meta;
+    // [NumTokens] sequence index of each token row, rebuilt per step.
+    private int[] _tokenSeq = new int[64];
+
+    public string Name => "cpu";
+    public int Threads => _pool.Threads;
+
+    public CpuBackend(int threads = 0)
+    {
+        _pool = new WorkerPool(threads <= 0 ? Environment.ProcessorCount : threads);
+    }
+
+    public IDeviceWeight LoadWeight(HostWeight weight) => new CpuWeight(weight);
+
+    public IActivation Allocate(int maxRows, int cols) => new CpuActivation(maxRows, cols);
+
+    public IKvCache AllocateKvCache(KvCacheShape shape) => new CpuKvCache(shape);
+
+    public void BeginStep(StepMetadata meta)
+    {
+        _meta = meta;
+        if (_tokenSeq.Length < meta.NumTokens) _tokenSeq = new int[Math.Max(meta.NumTokens, _tokenSeq.Length * 2)];
+        for (int s = 0; s < meta.NumSeqs; s++)
+            for (int t = meta.QueryStart[s]; t < meta.QueryStart[s + 1]; t++)
+                _tokenSeq[t] = s;
+    }
+
+    private StepMetadata Meta => _meta ?? throw new InvalidOperationException("BeginStep was not called");
+
+    public void Embed(IDeviceWeight table, IActivation output)
+    {
+        var w = ((CpuWeight)table).Host;
+        var o = (CpuActivation)output;
+        var m = Meta;
+        for (int t = 0; t < m.NumTokens; t++)
+            w.ReadRow(m.TokenIds[t], o.RowSpan(t));
+    }
+
+    public void RmsNorm(IActivation x, IDeviceWeight weight, float eps, IActivation y, int rows)
+    {
+        var job = new RmsNormJob((CpuActivation)x, ((CpuWeight)weight).Host, eps, (CpuActivation)y);
+        _pool.Run(rows, ref job);
+    }
+
+    public void MatMul(IActivation x, IDeviceWeight weight, IDeviceWeight? bias, IActivation y, int rows)
+    {
+        if (rows == 0) return;
+        var w = ((CpuWeight)weight).Host;
+        var xa = (CpuActivation)x;
+        var ya = (CpuActivation)y;
+        if (xa.Cols != w.Cols || ya.Cols != w.Rows)
+            throw new ArgumentException($"{w.Name}: x [{rows}, {xa.Cols}] times W^T [{w.Cols}, {w.Rows}] into y [{rows}, {ya.Cols}]");
+        MatMulKernel.Run(_pool, xa, w, ya, rows);
+        if (bias is CpuWeight b)
+        {
+            var bs = new ReadOnlySpan<float>(b.Host.Data, b.Host.Cols);
+            for (int r = 0; r < rows; r++) TensorPrimitives.Add(ya.RowSpan(r), bs, ya.RowSpan(r));
+        }
+    }
+
+    public void Rope(IActivation q, IActivation k, RopeTable table, int numHeads, int numKvHeads, int rows)
+    {
+        var m = Meta;
+        var qa = (CpuActivation)q;
+        var ka = (CpuActivation)k;
+        for (int t = 0; t < rows; t++)
+        {
+            int pos = m.Positions[t];
+            RopeKernel.Apply(qa.Row(t), numHeads, table, pos);
+            RopeKernel.Apply(ka.Row(t), numKvHeads, table, pos);
+        }
+    }
+
+    public void StoreKv(IActivation k, IActivation v, IKvCache cache, int layer, int rows)
+    {
+        var m = Meta;
+        var c = (CpuKvCache)cache;
+        var ka = (CpuActivation)k;
+        var va = (CpuActivation)v;
+        int kvDim = c.Shape.KvDim;
+        float* kc = c.K(layer), vc = c.V(layer);
+        for (int t = 0; t < rows; t++)
+        {
+            long slot = m.SlotMapping[t];
+            new ReadOnlySpan<float>(ka.Row(t), kvDim).CopyTo(new Span<float>(kc + slot * kvDim, kvDim));
+            new ReadOnlySpan<float>(va.Row(t), kvDim).CopyTo(new Span<float>(vc + slot * kvDim, kvDim));
+        }
+    }
+
+    public void Attention(IActivation q, IKvCache cache, int layer, AttentionShape shape, IActivation output)
+    {
+        var m = Meta;
+        var job = new PagedAttentionJob(m, _tokenSeq, (CpuActivation)q, (CpuKvCache)cache, layer, shape, (CpuActivation)output);
+        _pool.Run(m.NumTokens * shape.NumKvHeads, ref job);
+    }
+
+    public void SiluMul(IActivation gate, IActivation up, IActivation output, int rows)
+    {
+        var job = new SiluMulJob((CpuActivation)gate, (CpuActivation)up, (CpuActivation)output);
+        _pool.Run(rows, ref job);
+    }
+
+    public void Add(IActivation x, IActivation y, int rows)
+    {
+        var xa = (CpuActivation)x;
+        var ya = (CpuActivation)y;
+        int n = rows * xa.Cols;
+        TensorPrimitives.Add(new ReadOnlySpan<float>(xa.Data, n), new ReadOnlySpan<float>(ya.Data, n), new Span<float>(xa.Data, n));
+    }
+
+    public void GatherSampleRows(IActivation src, IActivation dst)
+    {
+        var m = Meta;
+        var s = (CpuActivation)src;
+        var d = (CpuActivation)dst;
+        for (int i = 0; i < m.NumSample; i++)
+            s.RowSpan(m.SampleRows[i]).CopyTo(d.RowSpan(i));
+    }
+
+    public void Read(IActivation x, int rows, Span<float> dst)
+    {
+        var a = (CpuActivation)x;
+        new ReadOnlySpan<float>(a.Data, rows * a.Cols).CopyTo(dst);
+    }
+
+    public void Synchronize() { }
+
+    public void Dispose() => _pool.Dispose();
+}

@@ -1,0 +1,68 @@
+namespace Inference.Kernels.Cpu;
+
+/// <summary>An F32 activation buffer [MaxRows, Cols] in aligned native memory.</summary>
+public sealed unsafe class CpuActivation : IActivation
+{
+    private readonly NativeBuffer _buffer;
+
+    public int MaxRows { get; }
+    public int Cols { get; }
+    public float* Data => (float*)_buffer.Pointer;
+
+    public CpuActivation(int maxRows, int cols)
+    {
+        MaxRows = maxRows;
+        Cols = cols;
+        _buffer = new NativeBuffer((long)maxRows * cols * sizeof(float));
+    }
+
+    public float* Row(int r) => Data + (long)r * Cols;
+
+    public Span<float> RowSpan(int r) => new(Row(r), Cols);
+
+    public void Dispose() => _buffer.Dispose();
+}
+
+/// <summary>A host weight used in place: the CPU reads mapped safetensors memory directly.</summary>
+public sealed class CpuWeight(HostWeight host) : IDeviceWeight
+{
+    public HostWeight Host { get; } = host;
+    public string Name => Host.Name;
+    public int Rows => Host.Rows;
+    public int Cols => Host.Cols;
+    public WeightFormat Format => Host.Format;
+
+    // The host weight belongs to the loader (it may be a view into a mapped file).
+    public void Dispose() { }
+}
+
+/// <summary>Paged F32 K/V for all layers: per layer K and V are [NumSlots, KvDim].</summary>
+public sealed unsafe class CpuKvCache : IKvCache
+{
+    private readonly NativeBuffer[] _k;
+    private readonly NativeBuffer[] _v;
+
+    public KvCacheShape Shape { get; }
+
+    public CpuKvCache(KvCacheShape shape)
+    {
+        Shape = shape;
+        _k = new NativeBuffer[shape.NumLayers];
+        _v = new NativeBuffer[shape.NumLayers];
+        long bytes = (long)shape.NumSlots * shape.KvDim * sizeof(float);
+        for (int l = 0; l < shape.NumLayers; l++)
+        {
+            _k[l] = new NativeBuffer(bytes);
+            _v[l] = new NativeBuffer(bytes);
+        }
+    }
+
+    public float* K(int layer) => (float*)_k[layer].Pointer;
+    public float* V(int layer) => (float*)_v[layer].Pointer;
+
+    public void Dispose()
+    {
+        foreach (var b in _k) b.Dispose();
+        foreach (var b in _v) b.Dispose();
+    }
+}

@@ -1,0 +1,68 @@
+using System.Numerics.Tensors;
+
+namespace Inference.Kernels.Cpu;
+
+/// <summary>RMSNorm of one row: y = x / sqrt(mean(x^2) + eps) * w, as transformers computes it in F32.</summary>
+internal readonly unsafe struct RmsNormJob(CpuActivation x, HostWeight w, float eps, CpuActivation y) : IParallelJob
+{
+    public void Execute(int r) => RmsNormKernel.Row(x.Row(r), (float*)w.Data, eps, y.Row(r), x.Cols);
+}
+
+/// <summary>Scalar-ordered RMSNorm used by every backend on the CPU side.</summary>
+public static unsafe class RmsNormKernel
+{
+    public static void Row(float* x, float* w, float eps, float* y, int n)
+    {
+        var xs = new ReadOnlySpan<float>(x, n);
+        float ss = SimdDot.Dot(x, x, n);
+        float inv = 1f / MathF.Sqrt(ss / n + eps);
+        var ys = new Span<float>(y, n);
+        TensorPrimitives.Multiply(xs, inv, ys);
+        TensorPrimitives.Multiply(ys, new ReadOnlySpan<float>(w, n), ys);
+    }
+}
+
+/// <summary>out = silu(gate) * up for one row.</summary>
+internal readonly unsafe struct SiluMulJob(CpuActivation gate, CpuActivation up, CpuActivation output) : IParallelJob
+{
+    public void Execute(int r)
+    {
+        int n = gate.Cols;
+        float* g = gate.Row(r), u = up.Row(r), o = output.Row(r);
+        for (int i = 0; i < n; i++)
+        {
+            float v = g[i];
+            o[i] = v / (1f + MathF.Exp(-v)) * u[i];
+        }
+    }
+}
+
+/// <summary>Rotate-half RoPE of all heads of one row in place.</summary>
+public static unsafe class RopeKernel
+{
+    public static void Apply(float* row, int numHeads, RopeTable table, int pos)
+    {
+        int headDim = table.HeadDim;
+        int half = headDim / 2;
+        float[] invFreq = table.InvFreq;
+        // Angles are shared by all heads of the row; computing them once keeps sin/cos off the head loop.
+        Span<float> cos = stackalloc float[half];
+        Span<float> sin = stackalloc float[half];
+        for (int i = 0; i < half; i++)
+        {
+            float angle = pos * invFreq[i];
+            cos[i] = MathF.Cos(angle);
+            sin[i] = MathF.Sin(angle);
+        }
+        for (int h = 0; h < numHeads; h++)
+        {
+            float* x = row + h * headDim;
+            for (int i = 0; i < half; i++)
+            {
+                float x0 = x[i], x1 = x[i + half];
+                x[i] = x0 * cos[i] - x1 * sin[i];
+                x[i + half] = x1 * cos[i] + x0 * sin[i];
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+namespace Inference.Kernels.Cpu;
+
+/// <summary>
+/// Causal attention for one (token, kv head) pair over the paged cache: the query heads of the group walk
+/// the sequence's blocks in order with an online softmax (running max and sum), so a query at position p
+/// sees the same tiles in the same order whether it came in a prefill chunk or a decode step.
+/// </summary>
+internal readonly unsafe struct PagedAttentionJob(
+    StepMetadata meta, int[] tokenSeq, CpuActivation q, CpuKvCache cache, int layer, AttentionShape shape, CpuActivation output)
+    : IParallelJob
+{
+    public void Execute(int item)
+    {
+        int kvHeads = shape.NumKvHeads;
+        int t = item / kvHeads;
+        int kvh = item % kvHeads;
+        int s = tokenSeq[t];
+        int ctx = meta.Positions[t] + 1;
+        int headDim = shape.HeadDim;
+        int group = shape.NumHeads / kvHeads;
+        int blockSize = cache.Shape.BlockSize;
+        int kvDim = shape.KvDim;
+        float* kBase = cache.K(layer);
+        float* vBase = cache.V(layer);
+        int tableBase = s * meta.MaxBlocksPerSeq;
+
+        Span<float> scores = stackalloc float[blockSize];
+        Span<float> acc = stackalloc float[headDim];
+        for (int g = 0; g < group; g++)
+        {
+            int h = kvh * group + g;
+            float* qh = q.Row(t) + h * headDim;
+            float m = float.NegativeInfinity;
+            float l = 0f;
+            acc.Clear();
+            int numBlocks = (ctx + blockSize - 1) / blockSize;
+            for (int b = 0; b < numBlocks; b++)
+            {
+                int block = meta.BlockTables[tableBase + b];
+                int n = Math.Min(blockSize, ctx - b * blockSize);
+                float* kb = kBase + ((long)block * blockSize) * kvDim + kvh * headDim;
+                float* vb = vBase + ((long)block * blockSize) * kvDim + kvh * headDim;
+                float bm = float.NegativeInfinity;
+                for (int j = 0; j < n; j++)
+                {
+                    float sc = SimdDot.Dot(qh, kb + (long)j * kvDim, headDim) * shape.Scale;
+                    scores[j] = sc;
+                    if (sc > bm) bm = sc;
+                }
+                float mNew = MathF.Max(m, bm);
+                float corr = MathF.Exp(m - mNew);
+                l *= corr;
+                for (int d = 0; d < headDim; d++) acc[d] *= corr;
+                for (int j = 0; j < n; j++)
+                {
+                    float e = MathF.Exp(scores[j] - mNew);
+                    l += e;
+                    float* vj = vb + (long)j * kvDim;
+                    for (int d = 0; d < headDim; d++) acc[d] = MathF.FusedMultiplyAdd(e, vj[d], acc[d]);
+                }
+                m = mNew;
+            }
+            float* o = output.Row(t) + h * headDim;
+            float inv = 1f / l;
+            for (int d = 0; d < headDim; d++) o[d] = acc[d] * inv;
+        }
+    }
+}

@@ -1,0 +1,132 @@
+namespace Inference.Kernels.Cpu;
+
+/// <summary>One unit of parallel work; Execute(i) is called once for every i in [0, count).</summary>
+public interface IParallelJob
+{
+    void Execute(int index);
+}
+
+/// <summary>
+/// Persistent threads that run struct jobs without allocating: the caller thread works too, items are
+/// claimed one at a time with an interlocked counter, and workers spin briefly before sleeping so the
+/// many small ops of a decode step do not pay a wake-up each.
+/// </summary>
+public sealed class WorkerPool : IDisposable
+{
+    private abstract class Runner
+    {
+        public abstract void Execute(int index);
+    }
+
+    private sealed class Runner<T> : Runner where T : struct, IParallelJob
+    {
+        public T Job;
+        public override void Execute(int index) => Job.Execute(index);
+    }
+
+    private static class Slot<T> where T : struct, IParallelJob
+    {
+        public static readonly int Id = Interlocked.Increment(ref s_nextSlot);
+    }
+
+    private static int s_nextSlot;
+
+    private readonly Thread[] _threads;
+    private readonly SemaphoreSlim[] _wake;
+    private Runner?[] _runners = new Runner?[16];
+    private Runner? _current;
+    private int _count;
+    private int _next;
+    private int _pending;
+    private volatile bool _stopping;
+    private Exception? _error;
+
+    public int Threads { get; }
+
+    public WorkerPool(int threads)
+    {
+        Threads = Math.Max(1, threads);
+        _threads = new Thread[Threads - 1];
+        _wake = new SemaphoreSlim[Threads - 1];
+        for (int i = 0; i < _threads.Length; i++)
+        {
+            _wake[i] = new SemaphoreSlim(0);
+            int id = i;
+            _threads[i] = new Thread(() => WorkerLoop(id)) { IsBackground = true, Name = $"inference-cpu-{i + 1}" };
+            _threads[i].Start();
+        }
+    }
+
+    /// <summary>Runs job.Execute(i) for i in [0, count) across the pool and returns when all are done.</summary>
+    public void Run<T>(int count, ref T job) where T : struct, IParallelJob
+    {
+        if (count <= 0) return;
+        if (count == 1 || _threads.Length == 0)
+        {
+            for (int i = 0; i < count; i++) job.Execute(i);
+            return;
+        }
+        int slot = Slot<T>.Id;
+        if (slot >= _runners.Length) Array.Resize(ref _runners, Math.Max(slot + 1, _runners.Length * 2));
+        var runner = (Runner<T>?)_runners[slot] ?? (Runner<T>)(_runners[slot] = new Runner<T>());
+        runner.Job = job;
+        _current = runner;
+        _count = count;
+        _error = null;
+        Volatile.Write(ref _next, 0);
+        int helpers = Math.Min(_threads.Length, count - 1);
+        Volatile.Write(ref _pending, helpers);
+        for (int i = 0; i < helpers; i++) _wake[i].Release();
+        Drain(runner);
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
+        job = runner.Job;
+        _current = null;
+        if (_error is { } e) throw new AggregateException("a CPU kernel failed", e);
+    }
+
+    private void Drain(Runner runner)
+    {
+        int count = _count;
+        try
+        {
+            for (int i = Interlocked.Increment(ref _next) - 1; i < count; i = Interlocked.Increment(ref _next) - 1)
+                runner.Execute(i);
+        }
+        catch (Exception e)
+        {
+            _error = e;
+            Volatile.Write(ref _next, count);
+        }
+    }
+
+    private void WorkerLoop(int id)
+    {
+        while (true)
+        {
+            // Spin first: during a decode step the next op arrives within microseconds.
+            if (!_wake[id].Wait(0))
+            {
+                var spin = new SpinWait();
+                bool got = false;
+                for (int i = 0; i < 200 && !got; i++)
+                {
+                    spin.SpinOnce(sleep1Threshold: -1);
+                    got = _wake[id].Wait(0);
+                }
+                if (!got) _wake[id].Wait();
+            }
+            if (_stopping) return;
+            Drain(_current!);
+            Interlocked.Decrement(ref _pending);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        foreach (var w in _wake) w.Release();
+        foreach (var t in _threads) t.Join();
+        foreach (var w in _wake) w.Dispose();
+    }
+}

@@ -1,0 +1,73 @@
+namespace Inference.Kernels;
+
+/// <summary>An activation buffer [MaxRows, Cols] of F32 owned by a backend (host or device memory).</summary>
+public interface IActivation : IDisposable
+{
+    int MaxRows { get; }
+    int Cols { get; }
+}
+
+/// <summary>A weight a backend has taken over (the CPU keeps the mapped view; a GPU copies it).</summary>
+public interface IDeviceWeight : IDisposable
+{
+    string Name { get; }
+    int Rows { get; }
+    int Cols { get; }
+    WeightFormat Format { get; }
+}
+
+/// <summary>The paged K/V pool of all layers on a backend.</summary>
+public interface IKvCache : IDisposable
+{
+    KvCacheShape Shape { get; }
+}
+
+/// <summary>
+/// The ops a Llama-family forward pass needs, over a ragged batch described by <see cref="StepMetadata"/>.
+/// Shapes are passed explicitly; every op must reduce each output element in an order that depends only on
+/// that element's own row, so results are independent of what else is in the batch.
+/// </summary>
+public interface IComputeBackend : IDisposable
+{
+    string Name { get; }
+
+    IDeviceWeight LoadWeight(HostWeight weight);
+    IActivation Allocate(int maxRows, int cols);
+    IKvCache AllocateKvCache(KvCacheShape shape);
+
+    /// <summary>Makes the step's metadata visible to the following ops (a GPU uploads it once).</summary>
+    void BeginStep(StepMetadata meta);
+
+    /// <summary>output[t] = table[TokenIds[t]] for the step's tokens.</summary>
+    void Embed(IDeviceWeight table, IActivation output);
+
+    /// <summary>y[r] = x[r] / rms(x[r]) * w for r &lt; rows.</summary>
+    void RmsNorm(IActivation x, IDeviceWeight weight, float eps, IActivation y, int rows);
+
+    /// <summary>y[r, o] = sum_k x[r, k] * W[o, k] (+ bias[o]) for r &lt; rows.</summary>
+    void MatMul(IActivation x, IDeviceWeight weight, IDeviceWeight? bias, IActivation y, int rows);
+
+    /// <summary>Rotates q [rows, numHeads*headDim] and k [rows, numKvHeads*headDim] in place at the step's positions.</summary>
+    void Rope(IActivation q, IActivation k, RopeTable table, int numHeads, int numKvHeads, int rows);
+
+    /// <summary>Writes each token's k and v rows into the layer's pool at its slot.</summary>
+    void StoreKv(IActivation k, IActivation v, IKvCache cache, int layer, int rows);
+
+    /// <summary>Causal attention of every step token over its sequence's cached K/V (block tables), into output [rows, QDim].</summary>
+    void Attention(IActivation q, IKvCache cache, int layer, AttentionShape shape, IActivation output);
+
+    /// <summary>out[r] = silu(gate[r]) * up[r].</summary>
+    void SiluMul(IActivation gate, IActivation up, IActivation output, int rows);
+
+    /// <summary>x[r] += y[r].</summary>
+    void Add(IActivation x, IActivation y, int rows);
+
+    /// <summary>dst[i] = src[SampleRows[i]] for the step's NumSample rows.</summary>
+    void GatherSampleRows(IActivation src, IActivation dst);
+
+    /// <summary>Copies the first rows of x to host memory (row-major, Cols wide).</summary>
+    void Read(IActivation x, int rows, Span<float> dst);
+
+    /// <summary>Waits for queued work (a no-op on the CPU).</summary>
+    void Synchronize();
+}

@@ -1,0 +1,146 @@
+using Inference.Kernels;
+using Inference.Kernels.Cpu;
+using Inference.Kernels.Reference;
+
+namespace Inference.Tests.Cpu;
+
+public sealed unsafe class CpuKernelTests : IDisposable
+{
+    private readonly CpuBackend _b = new(threads: 2);
+
+    public void Dispose() => _b.Dispose();
+
+    private CpuActivation Act(int rows, int cols, float[]? data = null)
+    {
+        var a = (CpuActivation)_b.Allocate(Math.Max(rows, 1), cols);
+        data?.AsSpan().CopyTo(new Span<float>(a.Data, rows * cols));
+        return a;
+    }
+
+    private static float[] Read(CpuActivation a, int rows) => new ReadOnlySpan<float>(a.Data, rows * a.Cols).ToArray();
+
+    private static HostWeight Weight(float[] w, int rows, int cols, WeightFormat format, out float[] dense)
+    {
+        var f32 = HostWeight.FromFloats("w", rows, cols, w);
+        if (format == WeightFormat.F32) { dense = w; return f32; }
+        var buf = new NativeBuffer((long)rows * cols * 2);
+        var dst = buf.AsSpan<ushort>();
+        for (int i = 0; i < w.Length; i++)
+            dst[i] = format == WeightFormat.F16 ? BitConverter.HalfToUInt16Bits((Half)w[i]) : (ushort)(BitConverter.SingleToUInt32Bits(w[i]) >> 16);
+        f32.Dispose();
+        var hw = new HostWeight("w", format, rows, cols, buf.Pointer, owner: buf);
+        dense = ReferenceDense(hw);
+        return hw;
+    }
+
+    private static float[] ReferenceDense(HostWeight w)
+    {
+        var all = new float[w.ElementCount];
+        for (int r = 0; r < w.Rows; r++) w.ReadRow(r, all.AsSpan(r * w.Cols, w.Cols));
+        return all;
+    }
+
+    [Theory]
+    [InlineData(0, 16, 8, WeightFormat.F32)]
+    [InlineData(1, 1, 1, WeightFormat.F32)]
+    [InlineData(1, 17, 5, WeightFormat.F32)]
+    [InlineData(3, 33, 13, WeightFormat.F32)]
+    [InlineData(7, 64, 64, WeightFormat.F32)]
+    [InlineData(5, 100, 37, WeightFormat.F16)]
+    [InlineData(4, 129, 30, WeightFormat.BF16)]
+    [InlineData(1, 256, 512, WeightFormat.BF16)]
+    public void MatMulMatchesReference(int rows, int k, int outF, WeightFormat format)
+    {
+        using var w = Weight(TestData.Random(outF * k, 1 + k), outF, k, format, out var dense);
+        var xs = TestData.Random(rows * k, 2 + rows);
+        var bias = TestData.Random(outF, 3);
+        using var bw = HostWeight.FromFloats("b", 1, outF, bias);
+        using var x = Act(rows, k, xs);
+        using var y = Act(rows, outF);
+        _b.MatMul(x, _b.LoadWeight(w), _b.LoadWeight(bw), y, rows);
+        var expected = new float[rows * outF];
+        ReferenceOps.MatMul(xs, dense, bias, expected, rows, k, outF);
+        TestData.AssertClose(Read(y, rows), expected, 1e-5, $"matmul {rows}x{k}x{outF} {format}");
+    }
+
+    [Fact]
+    public void MatMulRowIsIndependentOfBatch()
+    {
+        const int k = 77, outF = 43;
+        using var w = HostWeight.FromFloats("w", outF, k, TestData.Random(outF * k, 5));
+        var xs = TestData.Random(9 * k, 6);
+        using var x9 = Act(9, k, xs);
+        using var y9 = Act(9, outF);
+        _b.MatMul(x9, _b.LoadWeight(w), null, y9, 9);
+        for (int r = 0; r < 9; r++)
+        {
+            using var x1 = Act(1, k, xs.AsSpan(r * k, k).ToArray());
+            using var y1 = Act(1, outF);
+            _b.MatMul(x1, _b.LoadWeight(w), null, y1, 1);
+            Assert.Equal(Read(y9, 9).AsSpan(r * outF, outF).ToArray(), Read(y1, 1));
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 17)]
+    [InlineData(2, 64)]
+    [InlineData(5, 129)]
+    public void RmsNormMatchesReference(int rows, int n)
+    {
+        var xs = TestData.Random(rows * n, 7, 3f);
+        var ws = TestData.Random(n, 8);
+        using var w = HostWeight.FromFloats("norm", 1, n, ws);
+        using var x = Act(rows, n, xs);
+        using var y = Act(rows, n);
+        _b.RmsNorm(x, _b.LoadWeight(w), 1e-5f, y, rows);
+        var expected = new float[rows * n];
+        ReferenceOps.RmsNorm(xs, ws, 1e-5f, expected, rows, n);
+        TestData.AssertClose(Read(y, rows), expected, 1e-5, "rmsnorm");
+    }
+
+    [Fact]
+    public void SiluMulAndAddMatchReference()
+    {
+        const int rows = 3, n = 37;
+        var g = TestData.Random(rows * n, 9, 4f);
+        var u = TestData.Random(rows * n, 10);
+        using var ga = Act(rows, n, g);
+        using var ua = Act(rows, n, u);
+        using var o = Act(rows, n);
+        _b.SiluMul(ga, ua, o, rows);
+        var expected = new float[rows * n];
+        ReferenceOps.SiluMul(g, u, expected);
+        TestData.AssertClose(Read(o, rows), expected, 1e-5, "silu*up");
+        _b.Add(o, ua, rows);
+        for (int i = 0; i < expected.Length; i++) expected[i] += u[i];
+        TestData.AssertClose(Read(o, rows), expected, 1e-5, "add");
+    }
+
+    [Theory]
+    [InlineData(8, 10000f, null)]
+    [InlineData(64, 500000f, "llama3")]
+    [InlineData(128, 10000f, "linear")]
+    public void RopeMatchesReference(int headDim, float theta, string? scaling)
+    {
+        var table = new RopeTable(headDim, theta, scaling, 8f, 1f, 4f, 64);
+        const int rows = 5, heads = 3, kvHeads = 1;
+        var q = TestData.Random(rows * heads * headDim, 11);
+        var k = TestData.Random(rows * kvHeads * headDim, 12);
+        int[] positions = [0, 1, 7, 100, 4095];
+        var meta = new StepMetadata(rows, 1, 1) { NumTokens = rows, NumSeqs = 1 };
+        positions.CopyTo(meta.Positions, 0);
+        meta.QueryStart[1] = rows;
+        using var qa = Act(rows, heads * headDim, q);
+        using var ka = Act(rows, kvHeads * headDim, k);
+        _b.BeginStep(meta);
+        _b.Rope(qa, ka, table, heads, kvHeads, rows);
+        for (int t = 0; t < rows; t++)
+        {
+            ReferenceOps.Rope(q.AsSpan(t * heads * headDim, heads * headDim), heads, headDim, table.InvFreq, positions[t]);
+            ReferenceOps.Rope(k.AsSpan(t * kvHeads * headDim, kvHeads * headDim), kvHeads, headDim, table.InvFreq, positions[t]);
+        }
+        TestData.AssertClose(Read(qa, rows), q, 1e-5, "rope q");
+        TestData.AssertClose(Read(ka, rows), k, 1e-5, "rope k");
+    }
+}
