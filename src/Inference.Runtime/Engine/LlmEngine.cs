@@ -1,0 +1,334 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Inference.Execution;
+using Inference.Kernels;
+using Inference.Models;
+using Inference.Sampling;
+using Inference.Scheduling;
+
+namespace Inference.Engine;
+
+/// <summary>Engine-wide counters for metrics and the CLI.</summary>
+public readonly record struct EngineStats(SchedulerStats Scheduler, long PromptTokensTotal, long GenerationTokensTotal, long StepsTotal);
+
+/// <summary>
+/// Continuous batching on a dedicated thread: each step the scheduler hands out a token budget across
+/// running and waiting requests, the model runs one ragged batch, every sampling sequence draws from its
+/// own seeded generator, and outputs stream to each request's channel. Add and abort are thread-safe.
+/// </summary>
+public sealed class LlmEngine : IDisposable
+{
+    private readonly LoadedModel _model;
+    private readonly ModelRunner _runner;
+    private readonly Scheduler _scheduler;
+    private readonly Sampler _sampler = new();
+    private readonly Action<string>? _log;
+    private readonly ConcurrentQueue<(RequestGroup Group, Request[] Requests)> _adds = new();
+    private readonly ConcurrentQueue<string> _aborts = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly Dictionary<string, SequenceState> _sequences = new();
+    private readonly Dictionary<string, RequestGroup> _groups = new();
+    private readonly Dictionary<string, int> _sampled = new();
+    private readonly Thread _thread;
+    private readonly int[] _eosIds;
+    private volatile bool _stopping;
+    private int[] _tokenScratch = new int[256];
+    private long _promptTokens, _generationTokens, _steps;
+    private SchedulerStats _lastStats;
+    private int _pendingCount;
+
+    public IEngineObserver? Observer { get; set; }
+    public LoadedModel Model => _model;
+    public EngineOptions Options { get; }
+    public int MaxModelLen { get; }
+    public int NumBlocks { get; }
+
+    public LlmEngine(LoadedModel model, IComputeBackend backend, EngineOptions options, Action<string>? log = null)
+    {
+        options.Validate();
+        _model = model;
+        _log = log;
+        Options = options;
+        var c = model.Config;
+        MaxModelLen = Math.Min(options.MaxModelLen ?? c.MaxPositionEmbeddings, c.MaxPositionEmbeddings);
+        long bytesPerBlock = new KvCacheShape(c.NumLayers, 1, options.BlockSize, c.NumKvHeads, c.HeadDim).BytesPerBlock(sizeof(float));
+        long memory = options.KvCacheMemory ?? DefaultKvMemory(bytesPerBlock, options, MaxModelLen);
+        NumBlocks = (int)Math.Min(int.MaxValue / options.BlockSize, memory / bytesPerBlock);
+        if (NumBlocks < 2)
+            throw new InferenceException($"--kv-cache-memory {memory} bytes holds {NumBlocks} blocks of {bytesPerBlock} bytes; at least 2 are needed");
+        log?.Invoke($"KV cache: {NumBlocks} blocks of {options.BlockSize} tokens ({(NumBlocks - 1L) * options.BlockSize} tokens, {memory / (1024.0 * 1024.0):F1} MiB)");
+        int maxTokens = Math.Max(options.MaxNumBatchedTokens, 1);
+        var llama = new LlamaModel(backend, model.Weights, maxTokens, options.MaxNumSeqs);
+        _runner = new ModelRunner(llama, NumBlocks, options.BlockSize);
+        _scheduler = new Scheduler(new SchedulerConfig
+        {
+            MaxNumBatchedTokens = maxTokens,
+            MaxNumSeqs = options.MaxNumSeqs,
+            BlockSize = options.BlockSize,
+            NumBlocks = NumBlocks,
+            MaxModelLen = MaxModelLen,
+            EnablePrefixCaching = options.EnablePrefixCaching,
+            MaxWaiting = options.MaxWaiting,
+        });
+        _eosIds = model.EosTokenIds.ToArray();
+        _lastStats = _scheduler.GetStats();
+        _thread = new Thread(Loop) { IsBackground = true, Name = "inference-engine" };
+        _thread.Start();
+    }
+
+    private static long DefaultKvMemory(long bytesPerBlock, EngineOptions o, int maxModelLen)
+    {
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        long share = available / 5;
+        long blocksPerSeq = (maxModelLen + o.BlockSize - 1) / o.BlockSize;
+        long enough = (o.MaxNumSeqs * blocksPerSeq + 1) * bytesPerBlock;
+        return Math.Max(2 * bytesPerBlock, Math.Min(share, enough));
+    }
+
+    /// <summary>True when the waiting queue is at --max-waiting (the server answers 429).</summary>
+    public bool IsOverloaded => Options.MaxWaiting >= 0 && Volatile.Read(ref _pendingCount) + _lastStats.NumWaiting >= Options.MaxWaiting;
+
+    public EngineStats GetStats() => new(_lastStats, Interlocked.Read(ref _promptTokens), Interlocked.Read(ref _generationTokens), Interlocked.Read(ref _steps));
+
+    /// <summary>
+    /// Queues a request and returns the reader of its outputs; with n &gt; 1 the samples share the prompt's
+    /// blocks and carry their Index. Cancelling the token aborts the request.
+    /// </summary>
+    public ChannelReader<RequestOutput> AddRequest(string id, int[] promptTokenIds, SamplingParams p, CancellationToken cancellationToken = default)
+    {
+        p.Validate();
+        if (promptTokenIds.Length == 0) throw new InferenceException("the prompt must contain at least one token");
+        foreach (int t in promptTokenIds)
+            if ((uint)t >= (uint)_model.Config.VocabSize)
+                throw new InferenceException($"token id {t} is outside the vocabulary (size {_model.Config.VocabSize})");
+        if (promptTokenIds.Length >= MaxModelLen)
+            throw new InferenceException($"the prompt has {promptTokenIds.Length} tokens; this model's context is {MaxModelLen} tokens");
+        if (_stopping) throw new ObjectDisposedException(nameof(LlmEngine));
+        var channel = Channel.CreateUnbounded<RequestOutput>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var group = new RequestGroup(id, channel.Writer, p.N);
+        ulong baseSeed = p.Seed ?? (ulong)Random.Shared.NextInt64();
+        var requests = new Request[p.N];
+        for (int i = 0; i < p.N; i++)
+        {
+            // As in vLLM, sample i of a seeded request uses seed + i, so n=4 equals four seeded runs.
+            var childParams = p.N == 1 ? p : p with { N = 1, Seed = baseSeed + (ulong)i };
+            string childId = p.N == 1 ? id : $"{id}#{i}";
+            var r = new Request(childId, promptTokenIds, childParams) { MaxModelLen = MaxModelLen };
+            r.EosTokenIds = _eosIds;
+            requests[i] = r;
+            group.Sequences.Add(new SequenceState(r, i, group, childParams.Seed ?? baseSeed, _model.Tokenizer));
+        }
+        if (cancellationToken.CanBeCanceled)
+            group.Registration = cancellationToken.Register(() => Abort(id));
+        Interlocked.Increment(ref _pendingCount);
+        _adds.Enqueue((group, requests));
+        _signal.Release();
+        return channel.Reader;
+    }
+
+    /// <summary>Streams a request's outputs as they are produced.</summary>
+    public async IAsyncEnumerable<RequestOutput> GenerateAsync(string id, int[] promptTokenIds, SamplingParams p,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var reader = AddRequest(id, promptTokenIds, p, cancellationToken);
+        await foreach (var o in reader.ReadAllAsync(CancellationToken.None))
+            yield return o;
+    }
+
+    /// <summary>Aborts a request in any state; its blocks are free after the next step.</summary>
+    public void Abort(string id)
+    {
+        _aborts.Enqueue(id);
+        _signal.Release();
+    }
+
+    private void Loop()
+    {
+        while (!_stopping)
+        {
+            try
+            {
+                DrainCommands();
+                if (!_scheduler.HasUnfinishedRequests)
+                {
+                    _lastStats = _scheduler.GetStats();
+                    _signal.Wait();
+                    continue;
+                }
+                Step();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A failed step must not take the server down: fail the requests in flight and go on.
+                _log?.Invoke($"engine step failed: {e}");
+                FailAll(e.Message);
+            }
+        }
+        FailAll("the engine is shutting down");
+    }
+
+    private void DrainCommands()
+    {
+        while (_adds.TryDequeue(out var add))
+        {
+            Interlocked.Decrement(ref _pendingCount);
+            _groups[add.Group.Id] = add.Group;
+            foreach (var s in add.Group.Sequences) _sequences[s.Request.Id] = s;
+            foreach (var r in add.Requests) _scheduler.AddRequest(r);
+        }
+        while (_aborts.TryDequeue(out var id))
+        {
+            if (!_groups.TryGetValue(id, out var g)) continue;
+            foreach (var s in g.Sequences)
+                if (!s.Done && _scheduler.AbortRequest(s.Request.Id))
+                    Finish(s, FinishReason.Abort, null);
+        }
+    }
+
+    private void Step()
+    {
+        var output = _scheduler.Schedule();
+        long now = Stopwatch.GetTimestamp();
+        foreach (var id in output.FinishedRequestIds)
+            if (_sequences.TryGetValue(id, out var s) && !s.Done)
+                Finish(s, s.Request.FinishReason ?? FinishReason.Error, s.Request.ErrorMessage);
+        if (output.IsEmpty)
+        {
+            _lastStats = _scheduler.GetStats();
+            if (output.FinishedRequestIds.Count == 0) _signal.Wait(10);
+            return;
+        }
+
+        _runner.BeginBatch();
+        int promptTokens = 0, genTokens = 0;
+        var scheduled = output.ScheduledRequests;
+        Span<int> rows = scheduled.Count <= 256 ? stackalloc int[scheduled.Count] : new int[scheduled.Count];
+        for (int i = 0; i < scheduled.Count; i++)
+        {
+            var sr = scheduled[i];
+            var r = sr.Request;
+            if (_tokenScratch.Length < sr.NumNewTokens) _tokenScratch = new int[Math.Max(sr.NumNewTokens, _tokenScratch.Length * 2)];
+            r.CopyTokens(sr.StartPosition, _tokenScratch.AsSpan(0, sr.NumNewTokens));
+            rows[i] = _runner.AddSequence(_tokenScratch.AsSpan(0, sr.NumNewTokens), sr.StartPosition, sr.BlockTable, sr.WillSample);
+            var state = _sequences[r.Id];
+            if (state.FirstScheduledTicks == 0) state.FirstScheduledTicks = now;
+            int promptPart = Math.Max(0, Math.Min(sr.StartPosition + sr.NumNewTokens, r.NumPromptTokens) - sr.StartPosition);
+            promptTokens += promptPart;
+        }
+        var logits = _runner.Execute();
+        int v = _runner.VocabSize;
+        _sampled.Clear();
+        for (int i = 0; i < scheduled.Count; i++)
+        {
+            if (rows[i] < 0) continue;
+            var r = scheduled[i].Request;
+            var state = _sequences[r.Id];
+            int token = _sampler.Sample(logits.Slice(rows[i] * v, v), r.SamplingParams, r.PromptTokenIds, r.OutputTokenIds, state.Random, out var lp);
+            if (lp is not null) (state.PendingLogprobs ??= []).Add(lp);
+            _sampled[r.Id] = token;
+            genTokens++;
+        }
+        var updated = _scheduler.UpdateFromOutput(output, _sampled);
+        now = Stopwatch.GetTimestamp();
+        foreach (var r in updated)
+        {
+            if (!_sequences.TryGetValue(r.Id, out var state) || state.Done) continue;
+            if (_sampled.TryGetValue(r.Id, out int token))
+            {
+                double gap = state.MarkToken(now);
+                if (gap >= 0) Observer?.OnInterTokenLatency(gap);
+                string? stop = state.AppendToken(token);
+                if (stop is not null && !r.IsFinished) _scheduler.FinishRequest(r.Id, FinishReason.Stop);
+                else if (r.StopReasonTokenId is { } st) state.SetStopTokenReason(st);
+            }
+            if (r.IsFinished) Finish(state, r.FinishReason ?? FinishReason.Stop, r.ErrorMessage);
+            else Emit(state, finished: false, null, null);
+        }
+        Interlocked.Add(ref _promptTokens, promptTokens);
+        Interlocked.Add(ref _generationTokens, genTokens);
+        Interlocked.Increment(ref _steps);
+        _lastStats = _scheduler.GetStats();
+        Observer?.OnStep(output.TotalNumScheduledTokens, promptTokens, genTokens, output.PreemptedRequestIds.Count, _lastStats);
+    }
+
+    private void Emit(SequenceState s, bool finished, FinishReason? reason, string? error)
+    {
+        var r = s.Request;
+        string delta = s.TakeDelta(finished);
+        var logprobs = s.PendingLogprobs;
+        s.PendingLogprobs = null;
+        var tokens = NewTokens(r);
+        if (!finished && delta.Length == 0 && tokens.Count == 0) return;
+        s.Group.Writer.TryWrite(new RequestOutput
+        {
+            RequestId = s.Group.Id,
+            Index = s.Index,
+            TextDelta = delta,
+            TokenIds = tokens,
+            Logprobs = logprobs,
+            Finished = finished,
+            FinishReason = reason,
+            StopReason = finished ? s.StopReason : null,
+            PromptTokens = r.NumPromptTokens,
+            CompletionTokens = r.NumOutputTokens,
+            CachedPromptTokens = r.NumCachedTokens,
+            Error = error,
+        });
+    }
+
+    // Tokens appended since the last emit: at most one per step, the last output token.
+    private readonly Dictionary<string, int> _emittedTokens = new();
+
+    private IReadOnlyList<int> NewTokens(Request r)
+    {
+        _emittedTokens.TryGetValue(r.Id, out int sent);
+        int n = r.NumOutputTokens;
+        if (n <= sent) return [];
+        _emittedTokens[r.Id] = n;
+        return r.OutputTokenIds.GetRange(sent, n - sent);
+    }
+
+    private void Finish(SequenceState s, FinishReason reason, string? error)
+    {
+        if (s.Done) return;
+        s.Done = true;
+        Emit(s, finished: true, reason, error);
+        _sequences.Remove(s.Request.Id);
+        _emittedTokens.Remove(s.Request.Id);
+        var r = s.Request;
+        long now = Stopwatch.GetTimestamp();
+        double Sec(long from, long to) => from == 0 || to == 0 ? 0 : (to - from) / (double)Stopwatch.Frequency;
+        int gen = r.NumOutputTokens;
+        Observer?.OnRequestFinished(new RequestMetrics(reason, r.NumPromptTokens, gen,
+            Sec(r.ArrivalTimestamp, s.FirstScheduledTicks), Sec(s.FirstScheduledTicks, s.FirstTokenTicks),
+            Sec(r.ArrivalTimestamp, s.FirstTokenTicks), Sec(r.ArrivalTimestamp, now), gen > 1 ? s.InterTokenSum / (gen - 1) : 0));
+        var g = s.Group;
+        if (--g.Remaining == 0)
+        {
+            g.Writer.TryComplete();
+            g.Registration.Dispose();
+            _groups.Remove(g.Id);
+        }
+    }
+
+    private void FailAll(string message)
+    {
+        foreach (var s in _sequences.Values.ToArray())
+        {
+            _scheduler.FinishRequest(s.Request.Id, FinishReason.Error);
+            Finish(s, FinishReason.Error, message);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_stopping) return;
+        _stopping = true;
+        _signal.Release();
+        _thread.Join();
+        _runner.Dispose();
+        _signal.Dispose();
+    }
+}
