@@ -1,13 +1,30 @@
 using System.CommandLine;
+using Inference.Cli.Commands;
 
 namespace Inference.Cli;
 
-/// <summary>The `inference` executable: serve, generate, run-batch, bench, model, eval.</summary>
+/// <summary>The `inference` executable: serve, generate, run-batch, bench, model, eval, chat-template.</summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
-        var root = new RootCommand("Inference: an LLM inference server for Llama-family models");
-        return root.Parse(args).Invoke();
+        var root = new RootCommand("Inference: an LLM inference server for Llama-family models (OpenAI API, gRPC, metrics)");
+        root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(ModelCommands.Create());
+        root.Subcommands.Add(BenchCommands.Create());
+        foreach (var extra in ExtraCommands) root.Subcommands.Add(extra());
+        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        try
+        {
+            return root.Parse(args).Invoke(config);
+        }
+        catch (InferenceException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
     }
+
+    /// <summary>Commands contributed by other assemblies (serve, chat-template) before Main runs.</summary>
+    internal static readonly List<Func<Command>> ExtraCommands = [];
 }

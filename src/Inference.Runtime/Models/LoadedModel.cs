@@ -28,7 +28,7 @@ public sealed class LoadedModel : IDisposable
         if (tokenizer.VocabSize > config.VocabSize)
             throw new ModelFormatException(Path.Combine(dir, "tokenizer.json"), $"tokenizer has {tokenizer.VocabSize} tokens but config.json vocab_size is {config.VocabSize}");
         var defaults = GenerationDefaults.Load(dir);
-        var progress = log is null ? null : new Progress<string>(log);
+        var progress = log is null ? null : new SyncProgress<string>(log);
         var files = SafetensorsModel.Open(dir, progress);
         try
         {
