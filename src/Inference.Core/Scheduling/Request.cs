@@ -77,8 +77,15 @@ public sealed class Request
 
     public int NumPreemptions { get; internal set; }
 
-    /// <summary>The model's end-of-sequence token; set by the engine. Null means no EOS check.</summary>
-    public int? EosTokenId { get; set; }
+    /// <summary>The model's end-of-sequence tokens (config, tokenizer and generation_config); set by the engine. Empty means no EOS check.</summary>
+    public IReadOnlyList<int> EosTokenIds { get; set; } = [];
+
+    /// <summary>Convenience for a single EOS id (tests, simple callers).</summary>
+    public int? EosTokenId
+    {
+        get => EosTokenIds.Count > 0 ? EosTokenIds[0] : null;
+        set => EosTokenIds = value is { } v ? [v] : [];
+    }
 
     /// <summary>The request ends with <see cref="Scheduling.FinishReason.Length"/> once NumTokens reaches this.
     /// 0 (or anything above the scheduler's limit) means the scheduler's MaxModelLen.</summary>

@@ -265,12 +265,19 @@ public sealed class Scheduler
         request.WaitingNode = _waiting.AddFirst(request);
     }
 
+    private static bool Contains(IReadOnlyList<int> ids, int token)
+    {
+        for (int i = 0; i < ids.Count; i++)
+            if (ids[i] == token) return true;
+        return false;
+    }
+
     private static FinishReason? StopReason(Request request, int token)
     {
         var sampling = request.SamplingParams;
         if (request.NumOutputTokens >= sampling.MinTokens)
         {
-            if (!sampling.IgnoreEos && request.EosTokenId == token)
+            if (!sampling.IgnoreEos && Contains(request.EosTokenIds, token))
                 return FinishReason.Stop;
             IReadOnlyList<int> stopIds = sampling.StopTokenIds;
             for (int i = 0; i < stopIds.Count; i++)
