@@ -46,11 +46,11 @@ public static class RandomModel
         var rng = new SeededRandom(seed);
         var writer = new SafetensorsWriter();
         int h = c.HiddenSize;
-        void Matrix(string name, int rows, int cols)
+        void Matrix(string name, int rows, int cols, float std = 0.02f)
         {
             var data = new float[(long)rows * cols];
-            // Uniform with std 0.02 (HF's initializer_range), scaled down for wide inputs so activations stay O(1).
-            float a = 0.02f * MathF.Sqrt(3f);
+            // Uniform with the given std (HF's initializer_range by default).
+            float a = std * MathF.Sqrt(3f);
             for (long i = 0; i < data.Length; i++) data[i] = (float)(rng.NextDouble() * 2 - 1) * a;
             writer.AddF32(name, [rows, cols], data, dtype);
         }
@@ -60,7 +60,10 @@ public static class RandomModel
             for (int i = 0; i < n; i++) data[i] = baseValue + (float)(rng.NextDouble() * 2 - 1) * jitter;
             writer.AddF32(name, [n], data, dtype);
         }
-        Matrix("model.embed_tokens.weight", c.VocabSize, h);
+        // The output projection is drawn wider (logit std about 4) so that, like a trained model, a random
+        // one has a peaked next-token distribution and greedy decoding does not hinge on rounding noise.
+        float headStd = 4f / MathF.Sqrt(h);
+        Matrix("model.embed_tokens.weight", c.VocabSize, h, c.TieWordEmbeddings ? headStd : 0.02f);
         for (int l = 0; l < c.NumLayers; l++)
         {
             progress?.Report($"layer {l + 1}/{c.NumLayers}");
@@ -82,7 +85,7 @@ public static class RandomModel
             Matrix(p + "mlp.down_proj.weight", h, c.IntermediateSize);
         }
         Vector("model.norm.weight", h, 1f, 0.1f);
-        if (!c.TieWordEmbeddings) Matrix("lm_head.weight", c.VocabSize, h);
+        if (!c.TieWordEmbeddings) Matrix("lm_head.weight", c.VocabSize, h, headStd);
         progress?.Report("writing safetensors");
         writer.WriteFolder(dir, shards);
         var json = new JsonSerializerOptions { WriteIndented = true };
