@@ -12,7 +12,7 @@ public static unsafe class TestWeights
 
     public static HostWeight Make(WeightFormat format, int rows, int cols, int seed)
     {
-        var w = TestData.Random(rows * cols, seed);
+        var w = RandomValues(rows * cols, seed);
         switch (format)
         {
             case WeightFormat.F32:
@@ -78,6 +78,15 @@ public static unsafe class TestWeights
             default:
                 throw new ArgumentException(format.ToString());
         }
+    }
+
+    /// <summary>Uniform values in [-1, 1) from a seed (the bench links this file and has no test helpers).</summary>
+    public static float[] RandomValues(int n, int seed, float scale = 1f)
+    {
+        var r = new Random(seed);
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float)(r.NextDouble() * 2 - 1) * scale;
+        return a;
     }
 
     private sealed class Owners(params IDisposable[] owned) : IDisposable
