@@ -1,0 +1,109 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Inference.Kernels.Ilgpu.Kernels;
+
+namespace Inference.Kernels.Ilgpu;
+
+/// <summary>The group-per-output ops: RMSNorm, matmul, attention.</summary>
+public sealed partial class IlgpuBackend
+{
+    public void RmsNorm(IActivation x, IDeviceWeight weight, float eps, IActivation y, int rows)
+    {
+        if (rows == 0) return;
+        var op = new RmsNormOp(this, (IlgpuActivation)x, (IlgpuActivation)y, eps, rows);
+        ReaderDispatch.Run((IlgpuWeight)weight, ref op);
+    }
+
+    private readonly struct RmsNormOp(IlgpuBackend b, IlgpuActivation x, IlgpuActivation y, float eps, int rows) : IReaderOp
+    {
+        public void Run<TW>(TW reader) where TW : struct, IWeightReader
+        {
+            var k = b._kernels.Get($"rms_norm<{typeof(TW).Name}>", a => a.LoadStreamKernel<ArrayView<float>, TW, ArrayView<float>, int, float>(RmsNormKernel.Run));
+            int g = b.ReduceGroup;
+            k(new KernelConfig(rows, g, SharedMemoryConfig.RequestDynamic<float>(g)), x.View, reader, y.View, x.Cols, eps);
+        }
+    }
+
+    public void MatMul(IActivation x, IDeviceWeight weight, IDeviceWeight? bias, IActivation y, int rows)
+    {
+        if (rows == 0) return;
+        var w = (IlgpuWeight)weight;
+        var xa = (IlgpuActivation)x;
+        var ya = (IlgpuActivation)y;
+        if (xa.Cols != w.Cols || ya.Cols != w.Rows)
+            throw new ArgumentException($"{w.Name}: x [{rows}, {xa.Cols}] times W^T [{w.Cols}, {w.Rows}] into y [{rows}, {ya.Cols}]");
+        var op = new MatMulOp(this, xa, ya, rows, w.Rows);
+        ReaderDispatch.Run(w, ref op);
+        if (bias is IlgpuWeight bw)
+        {
+            var bop = new BiasOp(this, ya, rows);
+            ReaderDispatch.Run(bw, ref bop);
+        }
+    }
+
+    private readonly struct MatMulOp(IlgpuBackend b, IlgpuActivation x, IlgpuActivation y, int rows, int outFeatures) : IReaderOp
+    {
+        public void Run<TW>(TW reader) where TW : struct, IWeightReader
+        {
+            int warps = b.MatMulWarps;
+            int group = warps * b.Accelerator.WarpSize;
+            int gx = (outFeatures + warps - 1) / warps;
+            // Both kernels reduce in the same order; the 4-row tile only saves weight reads.
+            if (rows < MatMulKernel.RowTile)
+            {
+                var k = b._kernels.Get($"matvec<{typeof(TW).Name}>", a => a.LoadStreamKernel<ArrayView<float>, TW, ArrayView<float>, int>(MatVecKernel.Run));
+                k(new KernelConfig(new Index2D(gx, rows), new Index2D(group, 1)), x.View, reader, y.View, outFeatures);
+            }
+            else
+            {
+                var k = b._kernels.Get($"matmul<{typeof(TW).Name}>", a => a.LoadStreamKernel<ArrayView<float>, TW, ArrayView<float>, int, int>(MatMulKernel.Run));
+                int gy = (rows + MatMulKernel.RowTile - 1) / MatMulKernel.RowTile;
+                k(new KernelConfig(new Index2D(gx, gy), new Index2D(group, 1)), x.View, reader, y.View, rows, outFeatures);
+            }
+        }
+    }
+
+    private readonly struct BiasOp(IlgpuBackend b, IlgpuActivation y, int rows) : IReaderOp
+    {
+        public void Run<TW>(TW reader) where TW : struct, IWeightReader
+        {
+            var k = b._kernels.Get($"add_bias<{typeof(TW).Name}>", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, TW, int>(AddBiasKernel.Run));
+            k(rows * y.Cols, y.View, reader, y.Cols);
+        }
+    }
+
+    public void Attention(IActivation q, IKvCache cache, int layer, AttentionShape shape, IActivation output)
+    {
+        var m = Meta;
+        if (m.NumTokens == 0) return;
+        var c = (IlgpuKvCache)cache;
+        var args = AttentionConfig(shape, c.Shape.BlockSize, m.MaxBlocksPerSeq);
+        _step.EnsureTiles(args.TileTokens);
+        var k = _kernels.Get("paged_attention", a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>, AttentionArgs>(PagedAttentionKernel.Run));
+        var config = new KernelConfig(new Index2D(_step.NumTiles, shape.NumKvHeads), new Index2D(AttentionGroup, 1), SharedMemoryConfig.RequestDynamic<float>(args.SharedFloats));
+        k(config, ((IlgpuActivation)q).View, c.K(layer), c.V(layer), ((IlgpuActivation)output).View, _step.Tiles, _step.Positions, _step.BlockTables, args);
+    }
+
+    /// <summary>Tile sizes that fit the device's shared memory; they change speed, never a query's result.</summary>
+    internal AttentionArgs AttentionConfig(AttentionShape shape, int blockSize, int maxBlocksPerSeq)
+    {
+        int keyChunk = 1;
+        int maxChunk = Kind == IlgpuDeviceKind.Cpu ? 8 : 32;
+        for (int c = 2; c <= Math.Min(blockSize, maxChunk); c *= 2)
+            if (blockSize % c == 0) keyChunk = c;
+        int ratio = shape.NumHeads / shape.NumKvHeads;
+        int d = shape.HeadDim;
+        int budget = (int)Math.Min(Accelerator.MaxSharedMemoryPerGroup, 48 * 1024) / sizeof(float);
+        int rowsFit = (budget - 2 * keyChunk * d) / (2 * d + keyChunk + 3);
+        int maxTokens = Kind == IlgpuDeviceKind.Cpu ? 4 : 16;
+        int tileTokens = Math.Clamp(rowsFit / ratio, 1, maxTokens);
+        var args = new AttentionArgs
+        {
+            NumHeads = shape.NumHeads, NumKvHeads = shape.NumKvHeads, HeadDim = d, Scale = shape.Scale,
+            BlockSize = blockSize, MaxBlocksPerSeq = maxBlocksPerSeq, TileTokens = tileTokens, KeyChunk = keyChunk,
+        };
+        if (args.SharedFloats * sizeof(float) > Accelerator.MaxSharedMemoryPerGroup)
+            throw new NotSupportedException($"attention with head dim {d} and GQA ratio {ratio} needs {args.SharedFloats * 4} B of shared memory");
+        return args;
+    }
+}

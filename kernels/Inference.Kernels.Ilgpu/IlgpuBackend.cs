@@ -1,0 +1,119 @@
+using System.Runtime.InteropServices;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using Inference.Kernels.Ilgpu.Kernels;
+
+namespace Inference.Kernels.Ilgpu;
+
+/// <summary>The ILGPU backend: one kernel per op on a CUDA GPU or on ILGPU's CPU accelerator.</summary>
+public sealed partial class IlgpuBackend : IComputeBackend
+{
+    private readonly Context _context;
+    private readonly KernelCache _kernels;
+    private readonly DeviceStep _step;
+    private readonly Dictionary<RopeTable, MemoryBuffer1D<float, Stride1D.Dense>> _rope = new(ReferenceEqualityComparer.Instance);
+
+    public Accelerator Accelerator { get; }
+    public IlgpuDeviceKind Kind { get; }
+    public string Name => $"ilgpu-{Kind.ToString().ToLowerInvariant()} ({Accelerator.Name})";
+    /// <summary>Threads per group of the reduction kernels (a power of two).</summary>
+    public int ReduceGroup { get; }
+    /// <summary>Warps per group of the matmul kernels (one output feature per warp).</summary>
+    public int MatMulWarps { get; }
+    /// <summary>Threads per group of the attention kernel.</summary>
+    public int AttentionGroup { get; }
+
+    private IlgpuBackend(Context context, Accelerator accelerator, IlgpuDeviceKind kind, Action<string>? log)
+    {
+        _context = context;
+        Accelerator = accelerator;
+        Kind = kind;
+        _kernels = new KernelCache(accelerator, log);
+        _step = new DeviceStep(accelerator);
+        int warp = accelerator.WarpSize;
+        int maxGroup = accelerator.MaxNumThreadsPerGroup;
+        // The CPU accelerator runs every thread of a group as an OS thread and every barrier as a rendezvous:
+        // small groups keep it usable; on a GPU the sizes are the usual occupancy-friendly ones.
+        bool cpu = kind == IlgpuDeviceKind.Cpu;
+        ReduceGroup = FloorPow2(Math.Min(maxGroup, cpu ? 8 : 256));
+        MatMulWarps = Math.Max(1, Math.Min(maxGroup / warp, cpu ? 2 : 4));
+        AttentionGroup = Math.Min(maxGroup, cpu ? 8 : 128);
+        log?.Invoke($"ilgpu: {accelerator.Name}, warp {warp}, max group {maxGroup}, shared/group {accelerator.MaxSharedMemoryPerGroup} B");
+    }
+
+    /// <summary>Opens the first device of <paramref name="kind"/>; throws when there is none.</summary>
+    public static IlgpuBackend Create(IlgpuDeviceKind kind, Action<string>? log = null)
+    {
+        Context context;
+        Accelerator accelerator;
+        if (kind == IlgpuDeviceKind.Cuda)
+        {
+            CudaLibraryResolver.Install();
+            context = Context.Create(b => b.Cuda().EnableAlgorithms());
+            if (context.GetCudaDevices().Count == 0)
+            {
+                context.Dispose();
+                throw new InvalidOperationException("no CUDA device (driver missing or no NVIDIA GPU)");
+            }
+            accelerator = context.GetCudaDevice(0).CreateAccelerator(context);
+        }
+        else
+        {
+            // 4 threads per warp, 2 warps per group, one group at a time per core.
+            var device = new CPUDevice(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 2, numMultiprocessors: Math.Max(1, Environment.ProcessorCount));
+            context = Context.Create(b => b.CPU(device).EnableAlgorithms());
+            accelerator = context.GetCPUDevice(0).CreateAccelerator(context);
+        }
+        return new IlgpuBackend(context, accelerator, kind, log);
+    }
+
+    /// <summary>True when a CUDA device can be opened (driver present and at least one GPU).</summary>
+    public static bool CudaAvailable(out string reason)
+    {
+        try
+        {
+            CudaLibraryResolver.Install();
+            using var context = Context.Create(b => b.Cuda());
+            int n = context.GetCudaDevices().Count;
+            reason = n > 0 ? $"{n} CUDA device(s)" : "no CUDA device found";
+            return n > 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or CudaException or InvalidOperationException or EntryPointNotFoundException)
+        {
+            reason = $"CUDA unavailable: {e.GetType().Name}: {e.Message}";
+            return false;
+        }
+    }
+
+    private static int FloorPow2(int n) => 1 << (31 - System.Numerics.BitOperations.LeadingZeroCount((uint)Math.Max(n, 1)));
+
+    public IDeviceWeight LoadWeight(HostWeight weight) => new IlgpuWeight(Accelerator, weight);
+
+    public IActivation Allocate(int maxRows, int cols) => new IlgpuActivation(Accelerator, maxRows, cols);
+
+    public IKvCache AllocateKvCache(KvCacheShape shape) => new IlgpuKvCache(Accelerator, shape);
+
+    public void BeginStep(StepMetadata meta) => _step.Upload(meta);
+
+    private StepMetadata Meta => _step.Meta ?? throw new InvalidOperationException("BeginStep was not called");
+
+    public void Read(IActivation x, int rows, Span<float> dst)
+    {
+        var a = (IlgpuActivation)x;
+        long n = (long)rows * a.Cols;
+        Accelerator.Synchronize();
+        if (n > 0) a.Buffer.View.SubView(0, n).CopyToCPU(ref MemoryMarshal.GetReference(dst), n);
+    }
+
+    public void Synchronize() => Accelerator.Synchronize();
+
+    public void Dispose()
+    {
+        foreach (var b in _rope.Values) b.Dispose();
+        _step.Dispose();
+        Accelerator.Dispose();
+        _context.Dispose();
+    }
+}
