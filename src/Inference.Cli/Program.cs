@@ -8,6 +8,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        DeviceBackends.Register();
         var root = new RootCommand("Inference: an LLM inference server for Llama-family models (OpenAI API, gRPC, metrics)");
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(ModelCommands.Create());

@@ -79,3 +79,26 @@ public sealed class GenerateCliTests
         Assert.True(o["decode_tokens_per_s"]!.GetValue<double>() > 0);
     }
 }
+
+public sealed class GenerateOnIlgpuCliTests
+{
+    /// <summary>The ILGPU kernels on ILGPU's CPU accelerator reproduce the reference through the real CLI.</summary>
+    [Fact]
+    public void IlgpuCpuDevicePrintsReferenceCompletion()
+    {
+        var rc = ReferenceCase.Load(RepoPaths.Stories260K)[0];
+        var r = CliRunner.Run("generate", "--device", "ilgpu-cpu", "--model", RepoPaths.Stories260K, "--prompt", rc.Prompt,
+            "--max-tokens", rc.MaxTokens.ToString(), "--temperature", "0");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(rc.Completion, r.Stdout);
+        Assert.Contains("ilgpu: compiled paged_attention", r.Stderr);
+    }
+
+    [Fact]
+    public void UnknownDeviceIsAClearError()
+    {
+        var r = CliRunner.Run("generate", "--device", "tpu", "--model", RepoPaths.Stories260K, "--prompt", "x");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("unknown --device 'tpu'", r.Stderr);
+    }
+}
