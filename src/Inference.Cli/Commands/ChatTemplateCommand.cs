@@ -28,8 +28,16 @@ internal static class ChatTemplateCommand
     public static int Run(string? modelDir, string? templateFile, string inputFile, TextWriter stdout, TextWriter stderr)
     {
         if (!File.Exists(inputFile)) throw new InferenceException($"--input file '{inputFile}' does not exist");
-        var spec = JsonNode.Parse(File.ReadAllText(inputFile), documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true }) as JsonObject
+        JsonObject spec;
+        try
+        {
+            spec = JsonNode.Parse(File.ReadAllText(inputFile), documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true }) as JsonObject
                    ?? throw new InferenceException($"{inputFile}: must hold a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new InferenceException($"{inputFile}: not valid JSON: {e.Message}");
+        }
         var messages = spec["messages"] as JsonArray ?? throw new InferenceException($"{inputFile}: \"messages\" must be an array");
         bool addGenerationPrompt = spec["add_generation_prompt"] is JsonValue v && v.TryGetValue(out bool b) && b;
         var tools = spec["tools"] as JsonArray;
