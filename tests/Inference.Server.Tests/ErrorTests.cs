@@ -32,6 +32,7 @@ public class ErrorTests(ServerFixture server)
         { Completions, """{"prompt":"Once","echo":true,"logprobs":1}""", 400, "echo", "echo" },
         { Completions, """{"prompt":"Once","logprobs":50}""", 400, "logprobs", "[0, 20]" },
         { Completions, """{"prompt":"Once","seed":"x"}""", 400, "seed", "an integer" },
+        { Completions, "{\"prompt\":[" + string.Join(",", Enumerable.Repeat("\"a\"", 20)) + "],\"n\":100}", 400, "n", "2000 choices" },
         { Chat, """{"max_tokens":5}""", 400, "messages", "'messages' is required" },
         { Chat, """{"messages":[]}""", 400, "messages", "at least one" },
         { Chat, """{"messages":"hi"}""", 400, "messages", "an array" },

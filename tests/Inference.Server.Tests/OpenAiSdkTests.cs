@@ -157,4 +157,22 @@ public class OpenAiSdkTests(ServerFixture server)
         });
         Assert.Equal((string)a.Body["choices"]![0]!["message"]!["content"]!, string.Concat(content.Select(e => (string)e!["token"]!)));
     }
+
+    [Fact]
+    public async Task Concurrent_requests_batch_together_and_each_get_their_own_greedy_answer()
+    {
+        string[] prompts = ["Once upon a time", "Lily and Ben"];
+        var tasks = Enumerable.Range(0, 16).Select(i => server.PostAsync("/v1/completions",
+            new JsonObject { ["prompt"] = prompts[i % 2], ["max_tokens"] = 30, ["temperature"] = 0, ["ignore_eos"] = true })).ToArray();
+        var results = await Task.WhenAll(tasks);
+        Assert.All(results, r => Assert.Equal(200, r.Status));
+        for (int i = 0; i < results.Length; i++)
+        {
+            string expected = (string)Reference.Greedy(prompts[i % 2])["completion"]!;
+            string text = (string)results[i].Body!["choices"]![0]!["text"]!;
+            Assert.StartsWith(text, expected);
+            Assert.Equal(30, (int)results[i].Body!["usage"]!["completion_tokens"]!);
+        }
+        Assert.Equal(16, results.Select(r => (string)r.Body!["id"]!).Distinct().Count());
+    }
 }

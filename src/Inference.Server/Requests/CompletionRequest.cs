@@ -15,6 +15,7 @@ public sealed record CompletionRequest
     public int? Logprobs { get; init; }
 
     private const int MaxPrompts = 1024;
+    private const int MaxChoices = 1024;
 
     public static CompletionRequest Parse(JsonElement body, ServedModel model)
     {
@@ -30,10 +31,14 @@ public sealed record CompletionRequest
         if (r.Get("best_of") is { } bestOf && !(bestOf.ValueKind == JsonValueKind.Number && bestOf.TryGetInt32(out int b) && b == (r.Int("n", 1, 128) ?? 1)))
             throw OpenAiException.BadRequest("'best_of' other than n is not supported", "best_of");
         int maxTokens = SamplingReader.MaxTokens(r.Long("max_tokens"), "max_tokens", 16, prompts.Select(p => p.TokenIds).ToArray(), model);
+        var sampling = SamplingReader.Read(r, model, maxTokens, logprobs);
+        // One request must not flood the engine with sequences that starve everybody else.
+        if (prompts.Count * sampling.N > MaxChoices)
+            throw OpenAiException.BadRequest($"{prompts.Count} prompts times n={sampling.N} is {prompts.Count * sampling.N} choices; at most {MaxChoices} are allowed per request", "n");
         return new CompletionRequest
         {
             Prompts = prompts,
-            Sampling = SamplingReader.Read(r, model, maxTokens, logprobs),
+            Sampling = sampling,
             Streaming = StreamSettings.Read(r),
             Echo = echo,
             Logprobs = logprobs,
