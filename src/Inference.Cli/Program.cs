@@ -13,6 +13,9 @@ public static class Program
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(ModelCommands.Create());
         root.Subcommands.Add(BenchCommands.Create());
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(RunBatchCommand.Create());
+        root.Subcommands.Add(ChatTemplateCommand.Create());
         foreach (var extra in ExtraCommands) root.Subcommands.Add(extra());
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         try
