@@ -110,4 +110,5 @@ internal sealed class RequestGroup(string id, ChannelWriter<RequestOutput> write
     public List<SequenceState> Sequences { get; } = new(n);
     public int Remaining { get; set; } = n;
     public CancellationTokenRegistration Registration { get; set; }
+    public CancellationToken Cancellation { get; init; }
 }
