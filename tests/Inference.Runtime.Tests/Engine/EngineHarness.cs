@@ -57,7 +57,7 @@ internal sealed class TestEngine : IDisposable
 
     /// <summary>Adds a request and collects every output it streams.</summary>
     public Task<Completion[]> RunAsync(string id, int[] prompt, SamplingParams p, CancellationToken ct = default) =>
-        Completion.CollectAsync(Add(id, prompt, p, ct), prompt, p.N);
+        Completion.CollectAsync(Add(id, prompt, p, ct), prompt, p.N, id: id);
 
     /// <summary>Runs the requests one after another (each alone in the engine).</summary>
     public async Task<Completion[]> RunSequentiallyAsync(IReadOnlyList<(string Id, int[] Prompt, SamplingParams P)> requests)
@@ -71,7 +71,7 @@ internal sealed class TestEngine : IDisposable
     /// <summary>Adds every request at once, then collects them all.</summary>
     public async Task<Completion[]> RunConcurrentlyAsync(IReadOnlyList<(string Id, int[] Prompt, SamplingParams P)> requests)
     {
-        var tasks = requests.Select(r => Completion.CollectAsync(Add(r.Id, r.Prompt, r.P), r.Prompt, r.P.N)).ToArray();
+        var tasks = requests.Select(r => Completion.CollectAsync(Add(r.Id, r.Prompt, r.P), r.Prompt, r.P.N, id: r.Id)).ToArray();
         var all = await Task.WhenAll(tasks).WaitAsync(Stories.Timeout);
         return all.SelectMany(x => x).ToArray();
     }
@@ -120,7 +120,7 @@ internal sealed class Completion
     public override string ToString() => $"{RequestId}[{Index}] {TokenIds.Count} tokens, {FinishReason}";
 
     /// <summary>Reads a request's channel to completion (bounded by <see cref="Stories.Timeout"/>), one Completion per index.</summary>
-    public static async Task<Completion[]> CollectAsync(ChannelReader<RequestOutput> reader, int[] prompt, int n, Action<RequestOutput>? onOutput = null)
+    public static async Task<Completion[]> CollectAsync(ChannelReader<RequestOutput> reader, int[] prompt, int n, Action<RequestOutput>? onOutput = null, string? id = null)
     {
         var byIndex = new Completion?[n];
         using var cts = new CancellationTokenSource(Stories.Timeout);
@@ -149,7 +149,7 @@ internal sealed class Completion
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
-            Assert.Fail($"request {byIndex.FirstOrDefault(c => c is not null)?.RequestId ?? "?"} did not finish within {Stories.Timeout.TotalSeconds} s");
+            Assert.Fail($"request {id ?? byIndex.FirstOrDefault(c => c is not null)?.RequestId ?? "?"} did not finish within {Stories.Timeout.TotalSeconds} s");
         }
         for (int i = 0; i < n; i++)
         {

@@ -154,15 +154,17 @@ public sealed class StreamingTests
         using var e = new TestEngine(new EngineOptions { KvCacheMemory = Stories.KvBytesForBlocks(4, 16) });
         Assert.Equal(4, e.Engine.NumBlocks);
         var rng = new Random(3);
-        var tooBig = e.RunAsync("too-big", Stories.RandomPrompt(rng, 30), SamplingParams.Greedy(100));
-        var fits = e.RunAsync("fits", Stories.RandomPrompt(rng, 30), SamplingParams.Greedy(18));
-
-        var bad = (await tooBig)[0];
+        // Alone in the engine, so no step ever runs a batch: the refusal must still be reported.
+        var bad = (await e.RunAsync("too-big", Stories.RandomPrompt(rng, 30), SamplingParams.Greedy(100)))[0];
         Assert.Equal(FinishReason.Error, bad.FinishReason);
         Assert.NotNull(bad.Final!.Error);
         Assert.Contains("KV cache", bad.Final.Error);
         Assert.Empty(bad.TokenIds);
 
+        // Next to a running request as well.
+        var fits = e.RunAsync("fits", Stories.RandomPrompt(rng, 30), SamplingParams.Greedy(18));
+        var bad2 = (await e.RunAsync("too-big-2", Stories.RandomPrompt(rng, 40), SamplingParams.Greedy(30)))[0];
+        Assert.Equal(FinishReason.Error, bad2.FinishReason);
         var good = (await fits)[0];
         Assert.Equal(FinishReason.Length, good.FinishReason);
         Assert.Equal(18, good.TokenIds.Count);
@@ -170,6 +172,20 @@ public sealed class StreamingTests
 
         var tooLong = Assert.Throws<InferenceException>(() => e.Add("too-long", Stories.RandomPrompt(rng, 600), SamplingParams.Greedy(1)));
         Assert.Contains("context", tooLong.Message);
+    }
+
+    [Fact]
+    public async Task DuplicateRequestIdIsRefusedWithoutDisturbingTheFirst()
+    {
+        using var e = new TestEngine(new EngineOptions());
+        var first = e.RunAsync("dup", Case.PromptTokenIds, SamplingParams.Greedy(Case.MaxTokens));
+        var second = (await e.RunAsync("dup", Case.PromptTokenIds, SamplingParams.Greedy(5)))[0];
+        Assert.Equal(FinishReason.Error, second.FinishReason);
+        Assert.Contains("already in use", second.Final!.Error);
+        var c = (await first)[0];
+        Assert.Equal(FinishReason.Length, c.FinishReason);
+        Assert.Equal(Case.GeneratedTokenIds, c.TokenIds);
+        e.WaitForAllBlocksFree();
     }
 
     [Fact]
