@@ -118,7 +118,9 @@ public sealed class LlmEngine : IDisposable
             var r = new Request(childId, promptTokenIds, childParams) { MaxModelLen = MaxModelLen };
             r.EosTokenIds = _eosIds;
             requests[i] = r;
-            group.Sequences.Add(new SequenceState(r, i, group, childParams.Seed ?? baseSeed, _model.Tokenizer));
+            var state = new SequenceState(r, i, group, childParams.Seed ?? baseSeed, _model.Tokenizer);
+            r.Tag = state; // the step loop reaches a request's state without a dictionary lookup
+            group.Sequences.Add(state);
         }
         if (cancellationToken.CanBeCanceled)
             group.Registration = cancellationToken.Register(() => Abort(id));
@@ -252,7 +254,7 @@ public sealed class LlmEngine : IDisposable
             if (_tokenScratch.Length < sr.NumNewTokens) _tokenScratch = new int[Math.Max(sr.NumNewTokens, _tokenScratch.Length * 2)];
             r.CopyTokens(sr.StartPosition, _tokenScratch.AsSpan(0, sr.NumNewTokens));
             rows[i] = _runner.AddSequence(_tokenScratch.AsSpan(0, sr.NumNewTokens), sr.StartPosition, sr.BlockTable, sr.WillSample);
-            var state = _sequences[r.Id];
+            var state = (SequenceState)r.Tag!;
             if (state.FirstScheduledTicks == 0) state.FirstScheduledTicks = now;
             int promptPart = Math.Max(0, Math.Min(sr.StartPosition + sr.NumNewTokens, r.NumPromptTokens) - sr.StartPosition);
             promptTokens += promptPart;
@@ -264,7 +266,7 @@ public sealed class LlmEngine : IDisposable
         {
             if (rows[i] < 0) continue;
             var r = scheduled[i].Request;
-            var state = _sequences[r.Id];
+            var state = (SequenceState)r.Tag!;
             int token = _sampler.Sample(logits.Slice(rows[i] * v, v), r.SamplingParams, r.PromptTokenIds, r.OutputTokenIds, state.Random, out var lp, r.EosTokenIds);
             if (lp is not null) (state.PendingLogprobs ??= []).Add(lp);
             _sampled[r.Id] = token;
@@ -274,7 +276,7 @@ public sealed class LlmEngine : IDisposable
         now = Stopwatch.GetTimestamp();
         foreach (var r in updated)
         {
-            if (!_sequences.TryGetValue(r.Id, out var state) || state.Done) continue;
+            if (r.Tag is not SequenceState state || state.Done) continue;
             FinishReason? reason = r.FinishReason;
             if (_sampled.TryGetValue(r.Id, out int token))
             {
@@ -308,7 +310,7 @@ public sealed class LlmEngine : IDisposable
         string delta = s.TakeDelta(finished);
         var logprobs = s.PendingLogprobs;
         s.PendingLogprobs = null;
-        var tokens = NewTokens(r);
+        var tokens = NewTokens(s);
         if (!finished && delta.Length == 0 && tokens.Count == 0) return;
         s.Group.Writer.TryWrite(new RequestOutput
         {
@@ -328,15 +330,14 @@ public sealed class LlmEngine : IDisposable
     }
 
     // Tokens appended since the last emit: at most one per step, the last output token.
-    private readonly Dictionary<string, int> _emittedTokens = new();
-
-    private IReadOnlyList<int> NewTokens(Request r)
+    private static IReadOnlyList<int> NewTokens(SequenceState s)
     {
-        _emittedTokens.TryGetValue(r.Id, out int sent);
+        var r = s.Request;
+        int sent = s.EmittedTokens;
         int n = r.NumOutputTokens;
         if (n <= sent) return [];
-        _emittedTokens[r.Id] = n;
-        return r.OutputTokenIds.GetRange(sent, n - sent);
+        s.EmittedTokens = n;
+        return n - sent == 1 ? [r.OutputTokenIds[sent]] : r.OutputTokenIds.GetRange(sent, n - sent);
     }
 
     private void Finish(SequenceState s, FinishReason reason, string? error)
@@ -345,7 +346,6 @@ public sealed class LlmEngine : IDisposable
         s.Done = true;
         Emit(s, finished: true, reason, error);
         _sequences.Remove(s.Request.Id);
-        _emittedTokens.Remove(s.Request.Id);
         var r = s.Request;
         long now = Stopwatch.GetTimestamp();
         double Sec(long from, long to) => from == 0 || to == 0 ? 0 : (to - from) / (double)Stopwatch.Frequency;

@@ -8,7 +8,7 @@ namespace Inference.Tests.Engine;
 /// how its prompt is chunked, whether it was preempted and recomputed, whether its prefix came from the cache.
 /// Compared bit for bit (tokens, text, logprobs), for greedy and seeded sampling.
 /// </summary>
-public sealed class BatchInvarianceTests
+public sealed class BatchInvarianceTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly string OnceUponATime = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. "
         + "One day, she saw a big, red ball. She wanted to play with it, but it was too high. Lily asked her mom";
@@ -49,13 +49,19 @@ public sealed class BatchInvarianceTests
             requests.Add(($"r{i}", Stories.RandomPrompt(rng, promptLen), Mixed(i, rng.Next(1, 41))));
         }
 
+        var sw = System.Diagnostics.Stopwatch.StartNew();
         Completion[] alone;
         using (var single = new TestEngine(new EngineOptions { MaxNumSeqs = 1 }))
+        {
             alone = await single.RunSequentiallyAsync(requests);
+            output.WriteLine($"alone: {sw.Elapsed.TotalSeconds:F2} s, {single.Engine.GetStats().StepsTotal} steps");
+        }
+        sw.Restart();
 
         // A 512-token budget over ~6400 prompt tokens: chunked prefills share steps with other requests' decodes.
         using var batched = new TestEngine(new EngineOptions { MaxNumSeqs = 64, MaxNumBatchedTokens = 512 });
         var together = await batched.RunConcurrentlyAsync(requests);
+        output.WriteLine($"batched: {sw.Elapsed.TotalSeconds:F2} s, {batched.Engine.GetStats().StepsTotal} steps");
 
         AssertAllSame(alone, together, "64 concurrent vs alone");
         Assert.Contains(alone, c => c.Logprobs.Count > 0);

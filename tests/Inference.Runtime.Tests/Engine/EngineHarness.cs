@@ -46,9 +46,9 @@ internal sealed class TestEngine : IDisposable
 
     public LlmEngine Engine { get; }
 
-    public TestEngine(EngineOptions options)
+    public TestEngine(EngineOptions options, int threads = 2)
     {
-        _backend = new CpuBackend(2);
+        _backend = new CpuBackend(threads);
         Engine = new LlmEngine(Stories.Model, _backend, options);
     }
 
