@@ -47,22 +47,20 @@ public sealed class AbortAndBlockAccountingTests
     [InlineData(Via.CancellationToken)]
     public async Task AbortDuringDecode(Via via)
     {
+        // Step 1 is the prefill (first token), steps 2..10 decode; the abort lands before step 11.
         using var e = new TestEngine(new EngineOptions());
         using var cts = new CancellationTokenSource();
-        int seen = 0;
-        int[] prompt = Stories.Model.Tokenizer.Encode("Once upon a time");
-        var reader = e.Add("decode", prompt, SamplingParams.Greedy(400) with { IgnoreEos = true }, cts.Token);
-        var c = (await Completion.CollectAsync(reader, prompt, 1, o =>
+        e.Engine.Observer = new StepHook((step, _) =>
         {
-            if ((seen += o.TokenIds.Count) >= 3 && !o.Finished)
-            {
-                if (via == Via.EngineAbort) e.Engine.Abort("decode");
-                else cts.Cancel();
-            }
-        }))[0];
+            if (step != 10) return;
+            if (via == Via.EngineAbort) e.Engine.Abort("decode");
+            else cts.Cancel();
+        });
+        int[] prompt = Stories.Model.Tokenizer.Encode("Once upon a time");
+        var c = (await e.RunAsync("decode", prompt, SamplingParams.Greedy(400) with { IgnoreEos = true }, cts.Token))[0];
 
         Assert.Equal(FinishReason.Abort, c.FinishReason);
-        Assert.InRange(c.TokenIds.Count, 3, 399);
+        Assert.Equal(10, c.TokenIds.Count);
         Assert.Equal(c.TokenIds.Count, c.Final!.CompletionTokens);
         e.WaitForAllBlocksFree();
     }
