@@ -25,8 +25,8 @@ public sealed class LlmEngine : IDisposable
     private readonly Scheduler _scheduler;
     private readonly Sampler _sampler = new();
     private readonly Action<string>? _log;
-    private readonly ConcurrentQueue<(RequestGroup Group, Request[] Requests)> _adds = new();
-    private readonly ConcurrentQueue<string> _aborts = new();
+    // Adds and aborts in one queue, so an abort issued right after its add is never applied before it.
+    private readonly ConcurrentQueue<Command> _commands = new();
     private readonly SemaphoreSlim _signal = new(0);
     private readonly Dictionary<string, SequenceState> _sequences = new();
     private readonly Dictionary<string, RequestGroup> _groups = new();
@@ -107,7 +107,7 @@ public sealed class LlmEngine : IDisposable
             throw new InferenceException($"the prompt has {promptTokenIds.Length} tokens; this model's context is {MaxModelLen} tokens");
         if (_stopping) throw new ObjectDisposedException(nameof(LlmEngine));
         var channel = Channel.CreateUnbounded<RequestOutput>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var group = new RequestGroup(id, channel.Writer, p.N);
+        var group = new RequestGroup(id, channel.Writer, p.N) { Cancellation = cancellationToken };
         ulong baseSeed = p.Seed ?? (ulong)Random.Shared.NextInt64();
         var requests = new Request[p.N];
         for (int i = 0; i < p.N; i++)
@@ -118,12 +118,14 @@ public sealed class LlmEngine : IDisposable
             var r = new Request(childId, promptTokenIds, childParams) { MaxModelLen = MaxModelLen };
             r.EosTokenIds = _eosIds;
             requests[i] = r;
-            group.Sequences.Add(new SequenceState(r, i, group, childParams.Seed ?? baseSeed, _model.Tokenizer));
+            var state = new SequenceState(r, i, group, childParams.Seed ?? baseSeed, _model.Tokenizer);
+            r.Tag = state; // the step loop reaches a request's state without a dictionary lookup
+            group.Sequences.Add(state);
         }
         if (cancellationToken.CanBeCanceled)
             group.Registration = cancellationToken.Register(() => Abort(id));
         Interlocked.Increment(ref _pendingCount);
-        _adds.Enqueue((group, requests));
+        _commands.Enqueue(new Command(group, requests, null));
         _signal.Release();
         return channel.Reader;
     }
@@ -140,7 +142,7 @@ public sealed class LlmEngine : IDisposable
     /// <summary>Aborts a request in any state; its blocks are free after the next step.</summary>
     public void Abort(string id)
     {
-        _aborts.Enqueue(id);
+        _commands.Enqueue(new Command(null, null, id));
         _signal.Release();
     }
 
@@ -166,25 +168,58 @@ public sealed class LlmEngine : IDisposable
                 FailAll(e.Message);
             }
         }
+        // Requests queued while stopping still get a final output.
+        DrainCommands();
         FailAll("the engine is shutting down");
     }
 
     private void DrainCommands()
     {
-        while (_adds.TryDequeue(out var add))
+        while (_commands.TryDequeue(out var command))
         {
+            if (command.AbortId is { } id)
+            {
+                AbortGroup(id);
+                continue;
+            }
+            var add = command.Group!;
             Interlocked.Decrement(ref _pendingCount);
-            _groups[add.Group.Id] = add.Group;
-            foreach (var s in add.Group.Sequences) _sequences[s.Request.Id] = s;
-            foreach (var r in add.Requests) _scheduler.AddRequest(r);
+            if (_groups.ContainsKey(add.Id) || add.Sequences.Exists(s => _sequences.ContainsKey(s.Request.Id)))
+            {
+                // The scheduler would throw on the duplicate and the loop would fail every request in flight.
+                Reject(add, $"request id '{add.Id}' is already in use");
+                continue;
+            }
+            _groups[add.Id] = add;
+            foreach (var s in add.Sequences) _sequences[s.Request.Id] = s;
+            foreach (var r in command.Requests!) _scheduler.AddRequest(r);
+            // A token cancelled before AddRequest ran its abort callback before the add was queued.
+            if (add.Cancellation.IsCancellationRequested) AbortGroup(add.Id);
         }
-        while (_aborts.TryDequeue(out var id))
+    }
+
+    private void AbortGroup(string id)
+    {
+        if (!_groups.TryGetValue(id, out var g)) return;
+        foreach (var s in g.Sequences)
+            if (!s.Done && _scheduler.AbortRequest(s.Request.Id))
+                Finish(s, FinishReason.Abort, null);
+    }
+
+    /// <summary>Ends a group that never reached the scheduler with an error on each of its sequences.</summary>
+    private static void Reject(RequestGroup g, string error)
+    {
+        foreach (var s in g.Sequences)
         {
-            if (!_groups.TryGetValue(id, out var g)) continue;
-            foreach (var s in g.Sequences)
-                if (!s.Done && _scheduler.AbortRequest(s.Request.Id))
-                    Finish(s, FinishReason.Abort, null);
+            s.Done = true;
+            s.Group.Writer.TryWrite(new RequestOutput
+            {
+                RequestId = g.Id, Index = s.Index, TextDelta = "", TokenIds = [], Finished = true,
+                FinishReason = FinishReason.Error, PromptTokens = s.Request.NumPromptTokens, Error = error,
+            });
         }
+        g.Writer.TryComplete();
+        g.Registration.Dispose();
     }
 
     private void Step()
@@ -196,8 +231,15 @@ public sealed class LlmEngine : IDisposable
                 Finish(s, s.Request.FinishReason ?? FinishReason.Error, s.Request.ErrorMessage);
         if (output.IsEmpty)
         {
+            // UpdateFromOutput must run even now: it reports requests refused at admission (more KV than the whole
+            // pool), which never reach a batch; skipping it left them unanswered and the loop spinning forever.
+            _sampled.Clear();
+            var refused = _scheduler.UpdateFromOutput(output, _sampled);
+            foreach (var r in refused)
+                if (_sequences.TryGetValue(r.Id, out var state) && r.IsFinished)
+                    Finish(state, r.FinishReason ?? FinishReason.Error, r.ErrorMessage);
             _lastStats = _scheduler.GetStats();
-            if (output.FinishedRequestIds.Count == 0) _signal.Wait(10);
+            if (output.FinishedRequestIds.Count == 0 && refused.Count == 0) _signal.Wait(10);
             return;
         }
 
@@ -212,7 +254,7 @@ public sealed class LlmEngine : IDisposable
             if (_tokenScratch.Length < sr.NumNewTokens) _tokenScratch = new int[Math.Max(sr.NumNewTokens, _tokenScratch.Length * 2)];
             r.CopyTokens(sr.StartPosition, _tokenScratch.AsSpan(0, sr.NumNewTokens));
             rows[i] = _runner.AddSequence(_tokenScratch.AsSpan(0, sr.NumNewTokens), sr.StartPosition, sr.BlockTable, sr.WillSample);
-            var state = _sequences[r.Id];
+            var state = (SequenceState)r.Tag!;
             if (state.FirstScheduledTicks == 0) state.FirstScheduledTicks = now;
             int promptPart = Math.Max(0, Math.Min(sr.StartPosition + sr.NumNewTokens, r.NumPromptTokens) - sr.StartPosition);
             promptTokens += promptPart;
@@ -224,8 +266,8 @@ public sealed class LlmEngine : IDisposable
         {
             if (rows[i] < 0) continue;
             var r = scheduled[i].Request;
-            var state = _sequences[r.Id];
-            int token = _sampler.Sample(logits.Slice(rows[i] * v, v), r.SamplingParams, r.PromptTokenIds, r.OutputTokenIds, state.Random, out var lp);
+            var state = (SequenceState)r.Tag!;
+            int token = _sampler.Sample(logits.Slice(rows[i] * v, v), r.SamplingParams, r.PromptTokenIds, r.OutputTokenIds, state.Random, out var lp, r.EosTokenIds);
             if (lp is not null) (state.PendingLogprobs ??= []).Add(lp);
             _sampled[r.Id] = token;
             genTokens++;
@@ -234,16 +276,25 @@ public sealed class LlmEngine : IDisposable
         now = Stopwatch.GetTimestamp();
         foreach (var r in updated)
         {
-            if (!_sequences.TryGetValue(r.Id, out var state) || state.Done) continue;
+            if (r.Tag is not SequenceState state || state.Done) continue;
+            FinishReason? reason = r.FinishReason;
             if (_sampled.TryGetValue(r.Id, out int token))
             {
                 double gap = state.MarkToken(now);
                 if (gap >= 0) Observer?.OnInterTokenLatency(gap);
-                string? stop = state.AppendToken(token);
-                if (stop is not null && !r.IsFinished) _scheduler.FinishRequest(r.Id, FinishReason.Stop);
-                else if (r.StopReasonTokenId is { } st) state.SetStopTokenReason(st);
+                if (r.IsFinished && r.FinishReason == FinishReason.Stop)
+                {
+                    // EOS or a stop token id: as in vLLM, the token is in token_ids but its text is not emitted.
+                    if (r.StopReasonTokenId is { } st) state.SetStopTokenReason(st);
+                }
+                else if (state.AppendToken(token) is not null)
+                {
+                    // A stop string wins over a length limit reached by the same token (vLLM reports "stop").
+                    if (!r.IsFinished) _scheduler.FinishRequest(r.Id, FinishReason.Stop);
+                    reason = FinishReason.Stop;
+                }
             }
-            if (r.IsFinished) Finish(state, r.FinishReason ?? FinishReason.Stop, r.ErrorMessage);
+            if (r.IsFinished) Finish(state, reason ?? FinishReason.Stop, r.ErrorMessage);
             else Emit(state, finished: false, null, null);
         }
         Interlocked.Add(ref _promptTokens, promptTokens);
@@ -259,7 +310,7 @@ public sealed class LlmEngine : IDisposable
         string delta = s.TakeDelta(finished);
         var logprobs = s.PendingLogprobs;
         s.PendingLogprobs = null;
-        var tokens = NewTokens(r);
+        var tokens = NewTokens(s);
         if (!finished && delta.Length == 0 && tokens.Count == 0) return;
         s.Group.Writer.TryWrite(new RequestOutput
         {
@@ -279,15 +330,14 @@ public sealed class LlmEngine : IDisposable
     }
 
     // Tokens appended since the last emit: at most one per step, the last output token.
-    private readonly Dictionary<string, int> _emittedTokens = new();
-
-    private IReadOnlyList<int> NewTokens(Request r)
+    private static IReadOnlyList<int> NewTokens(SequenceState s)
     {
-        _emittedTokens.TryGetValue(r.Id, out int sent);
+        var r = s.Request;
+        int sent = s.EmittedTokens;
         int n = r.NumOutputTokens;
         if (n <= sent) return [];
-        _emittedTokens[r.Id] = n;
-        return r.OutputTokenIds.GetRange(sent, n - sent);
+        s.EmittedTokens = n;
+        return n - sent == 1 ? [r.OutputTokenIds[sent]] : r.OutputTokenIds.GetRange(sent, n - sent);
     }
 
     private void Finish(SequenceState s, FinishReason reason, string? error)
@@ -296,7 +346,6 @@ public sealed class LlmEngine : IDisposable
         s.Done = true;
         Emit(s, finished: true, reason, error);
         _sequences.Remove(s.Request.Id);
-        _emittedTokens.Remove(s.Request.Id);
         var r = s.Request;
         long now = Stopwatch.GetTimestamp();
         double Sec(long from, long to) => from == 0 || to == 0 ? 0 : (to - from) / (double)Stopwatch.Frequency;
@@ -321,6 +370,8 @@ public sealed class LlmEngine : IDisposable
             Finish(s, FinishReason.Error, message);
         }
     }
+
+    private readonly record struct Command(RequestGroup? Group, Request[]? Requests, string? AbortId);
 
     public void Dispose()
     {

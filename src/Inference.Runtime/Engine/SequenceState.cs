@@ -29,6 +29,8 @@ internal sealed class SequenceState
     public double InterTokenSum { get; private set; }
     public object? StopReason { get; private set; }
     public bool Done { get; set; }
+    /// <summary>Output tokens already sent in a RequestOutput.</summary>
+    public int EmittedTokens { get; set; }
 
     public SequenceState(Request request, int index, RequestGroup group, ulong seed, ITokenizer tokenizer)
     {
@@ -110,4 +112,5 @@ internal sealed class RequestGroup(string id, ChannelWriter<RequestOutput> write
     public List<SequenceState> Sequences { get; } = new(n);
     public int Remaining { get; set; } = n;
     public CancellationTokenRegistration Registration { get; set; }
+    public CancellationToken Cancellation { get; init; }
 }

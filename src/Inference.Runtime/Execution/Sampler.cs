@@ -17,8 +17,9 @@ public sealed class Sampler
     private float[] _keys = [];
 
     /// <summary>Samples the next token. <paramref name="logits"/> is left untouched.</summary>
+    /// <param name="eosTokenIds">The model's EOS ids: with stop_token_ids, they cannot be drawn before min_tokens (unless ignore_eos).</param>
     public int Sample(ReadOnlySpan<float> logits, SamplingParams p, IReadOnlyList<int> promptIds, IReadOnlyList<int> outputIds,
-        SeededRandom rng, out TokenLogprobs? logprobs)
+        SeededRandom rng, out TokenLogprobs? logprobs, IReadOnlyList<int>? eosTokenIds = null)
     {
         int v = logits.Length;
         if (_work.Length < v)
@@ -31,6 +32,12 @@ public sealed class Sampler
         Span<float> x = _work.AsSpan(0, v);
         logits.CopyTo(x);
         ApplyBiasAndPenalties(x, p, promptIds, outputIds);
+        if (outputIds.Count < p.MinTokens)
+        {
+            // As vLLM's min_tokens: a token that would stop the sequence is not drawn before min_tokens are out.
+            BlockTokens(x, p.StopTokenIds);
+            if (!p.IgnoreEos && eosTokenIds is not null) BlockTokens(x, eosTokenIds);
+        }
 
         int token;
         if (p.IsGreedy)
@@ -43,6 +50,12 @@ public sealed class Sampler
         }
         logprobs = p.Logprobs is { } n ? ComputeLogprobs(logits, token, n) : null;
         return token;
+    }
+
+    private static void BlockTokens(Span<float> x, IReadOnlyList<int> ids)
+    {
+        for (int i = 0; i < ids.Count; i++)
+            if ((uint)ids[i] < (uint)x.Length) x[ids[i]] = float.NegativeInfinity;
     }
 
     private void ApplyBiasAndPenalties(Span<float> x, SamplingParams p, IReadOnlyList<int> promptIds, IReadOnlyList<int> outputIds)
