@@ -1,3 +1,4 @@
+using Inference.Engine;
 using Microsoft.Extensions.Hosting;
 using Prometheus;
 
@@ -20,12 +21,13 @@ public sealed class MetricsBinder(CollectorRegistry registry, IHostApplicationLi
         var metrics = new ModelMetrics(new InferenceMetrics(registry, model.MaxModelLen), model.Name);
         var engine = model.Engine;
         var previous = engine.Observer;
-        engine.Observer = previous is null ? metrics : new CompositeObserver(previous, metrics);
+        IEngineObserver installed = previous is null ? metrics : new CompositeObserver(previous, metrics);
+        engine.Observer = installed;
         _metrics = metrics;
         registry.AddBeforeCollectCallback(() => metrics.Refresh(engine.GetStats()));
         lifetime.ApplicationStopped.Register(() =>
         {
-            if (ReferenceEquals(engine.Observer, metrics)) engine.Observer = previous;
+            if (ReferenceEquals(engine.Observer, installed)) engine.Observer = previous;
         });
     }
 }
