@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Inference.Server.Grpc;
 
@@ -35,6 +36,8 @@ public static class GrpcFrontEnd
             o.EnableDetailedErrors = false;
         });
         builder.Services.AddGrpcReflection();
+        // Grpc.AspNetCore logs every non-OK status at Information; client mistakes are not server news.
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
         builder.Services.AddSingleton<GrpcHealth>();
         builder.Services.AddSingleton<IModelReadyListener>(s => s.GetRequiredService<GrpcHealth>());
         builder.Services.AddSingleton<HealthServiceImpl>(s => s.GetRequiredService<GrpcHealth>().Service);
