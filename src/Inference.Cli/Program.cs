@@ -11,6 +11,7 @@ public static class Program
         var root = new RootCommand("Inference: an LLM inference server for Llama-family models (OpenAI API, gRPC, metrics)");
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(ModelCommands.Create());
+        BenchCommands.Extra.Add(Inference.Server.Bench.BenchServeCommand.Create);
         root.Subcommands.Add(BenchCommands.Create());
         foreach (var extra in ExtraCommands) root.Subcommands.Add(extra());
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
