@@ -19,19 +19,19 @@ RUN --mount=type=cache,target=/root/.nuget/packages \
     dotnet publish src/Inference.Cli/Inference.Cli.csproj -c Release -r linux-x64 --self-contained false -o /app
 
 FROM ${RUNTIME_BASE} AS runtime
-# curl for HEALTHCHECK; the .NET runtime only when the base lacks it (a plain nvidia/cuda image).
+# curl for HEALTHCHECK; the .NET runtime only when the base lacks it (a plain nvidia/cuda image); the
+# unprivileged user "app" (uid 1654) that the aspnet images ship, created the same way on other bases.
+# No ICU is needed (InvariantGlobalization), and curl already pulls in libssl.
 RUN set -eux; \
     apt-get update; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl ca-certificates; \
     if ! command -v dotnet >/dev/null 2>&1; then \
-        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libicu-dev libssl3 zlib1g || true; \
         curl -fsSL https://dot.net/v1/dotnet-install.sh -o /tmp/dotnet-install.sh; \
         bash /tmp/dotnet-install.sh --channel 10.0 --runtime aspnetcore --install-dir /usr/share/dotnet; \
         ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet; \
         rm /tmp/dotnet-install.sh; \
     fi; \
     rm -rf /var/lib/apt/lists/*; \
-    # The aspnet images ship the unprivileged user "app" (uid 1654); other bases get the same one.
     id -u app >/dev/null 2>&1 || useradd --uid 1654 --user-group --no-create-home --shell /usr/sbin/nologin app
 ENV DOTNET_ROOT=/usr/share/dotnet \
     DOTNET_CLI_TELEMETRY_OPTOUT=1 \
