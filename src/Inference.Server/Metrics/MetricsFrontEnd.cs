@@ -14,7 +14,7 @@ public static class MetricsFrontEnd
     {
         // A registry per server: the static default one would merge the counts of every server in the process.
         var registry = Prometheus.Metrics.NewCustomRegistry();
-        DotNetStats.Register(registry); // process_cpu_seconds_total, process_resident_memory_bytes, dotnet_* ...
+        DotNetStats.Register(registry); // process_cpu_seconds_total, process_working_set_bytes, dotnet_total_memory_bytes, ...
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton<MetricsBinder>();
         builder.Services.AddSingleton<IModelReadyListener>(s => s.GetRequiredService<MetricsBinder>());

@@ -86,6 +86,16 @@ public sealed class PrometheusProcess : IDisposable
         }
     }
 
+    /// <summary>Prometheus's verdict on a query: "success", or the error it reports (a bad expression is HTTP 400).</summary>
+    public async Task<string> CheckQueryAsync(HttpClient http, string promql, CancellationToken ct)
+    {
+        using var response = await http.GetAsync(new Uri(BaseAddress, "/api/v1/query?query=" + Uri.EscapeDataString(promql)), ct);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+        return doc.RootElement.GetProperty("status").GetString() == "success"
+            ? "success"
+            : doc.RootElement.GetProperty("error").GetString() ?? "error";
+    }
+
     private static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);

@@ -1,4 +1,7 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using Inference.Grpc.V1;
+using Inference.Tests;
 using Xunit.Abstractions;
 
 namespace Inference.Server.Tests.Metrics;
@@ -36,5 +39,19 @@ public sealed class PrometheusScrapeTests(GrpcServerFixture server, ITestOutputH
         output.WriteLine($"{rateQuery} = {rate}");
         Assert.Equal(1, await prometheus.QueryAsync(http, upQuery, CancellationToken.None));
         Assert.True(await prometheus.QueryAsync(http, totalQuery, CancellationToken.None) > 0);
+
+        // Every query of the Grafana dashboard parses and finds data in what this server exports.
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "deploy", "grafana", "dashboards", "inference.json")));
+        var exprs = dashboard.RootElement.GetProperty("panels").EnumerateArray()
+            .SelectMany(p => p.GetProperty("targets").EnumerateArray()).Select(t => t.GetProperty("expr").GetString()!).ToArray();
+        Assert.True(exprs.Length >= 12, $"the dashboard has only {exprs.Length} queries");
+        foreach (var expr in exprs)
+        {
+            string promql = expr.Replace("$model_name", ".*", StringComparison.Ordinal);
+            Assert.Equal("success", await prometheus.CheckQueryAsync(http, promql, CancellationToken.None));
+            string metric = Regex.Match(promql, "(inference|process)_[a-z_]+").Value;
+            Assert.True(await prometheus.QueryAsync(http, $"count({{__name__=~\"{metric}(_bucket)?\"}})", CancellationToken.None) > 0,
+                $"Prometheus has no series {metric} used by: {expr}");
+        }
     }
 }
