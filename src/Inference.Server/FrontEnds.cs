@@ -2,6 +2,7 @@ using Inference.Server.Grpc;
 using Inference.Server.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Inference.Server;
 
@@ -28,8 +29,14 @@ public static class FrontEnds
         builder.Services.AddHostedService<ModelReadyWatcher>();
     };
 
-    /// <summary>The configureApp hook: GET /metrics.</summary>
-    public static void ConfigureApp(WebApplication app) => MetricsFrontEnd.Map(app);
+    /// <summary>The configureApp hook: GET /metrics, and a log line naming the gRPC address once it is bound.</summary>
+    public static void ConfigureApp(WebApplication app)
+    {
+        MetricsFrontEnd.Map(app);
+        app.Lifetime.ApplicationStarted.Register(() =>
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Inference.Server")
+                .LogInformation("gRPC (inference.v1, grpc.health.v1, reflection) listening on {Url}; metrics at /metrics", GrpcUrl(app)));
+    }
 
     /// <summary>"http://HOST:PORT" of the gRPC service (after StartAsync; port 0 is resolved to the real port).</summary>
     public static string GrpcUrl(WebApplication app) => app.Services.GetRequiredService<GrpcListener>().Url;

@@ -49,7 +49,7 @@ public sealed class PrometheusScrapeTests(GrpcServerFixture server, ITestOutputH
         {
             string promql = expr.Replace("$model_name", ".*", StringComparison.Ordinal);
             Assert.Equal("success", await prometheus.CheckQueryAsync(http, promql, CancellationToken.None));
-            string metric = Regex.Match(promql, "(inference|process)_[a-z_]+").Value;
+            string metric = Regex.Match(promql, "(inference|process)_[a-z0-9_]+").Value;
             Assert.True(await prometheus.QueryAsync(http, $"count({{__name__=~\"{metric}(_bucket)?\"}})", CancellationToken.None) > 0,
                 $"Prometheus has no series {metric} used by: {expr}");
         }
