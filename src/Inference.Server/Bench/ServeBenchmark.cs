@@ -43,8 +43,17 @@ public static class ServeBenchmark
             Timeout = o.RequestTimeout,
         };
         if (o.ApiKey is not null) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", o.ApiKey);
-        string model = o.Model ?? await FirstModelAsync(http, ct);
-        var prompts = await PromptsAsync(http, model, o, ct);
+        string model;
+        int[][] prompts;
+        try
+        {
+            model = o.Model ?? await FirstModelAsync(http, ct);
+            prompts = await PromptsAsync(http, model, o, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new InferenceException($"cannot reach the server at {o.Url}: {e.Message}");
+        }
         log?.Invoke($"bench serve: {o.NumPrompts} prompts of {o.InputLen} tokens, {o.OutputLen} output tokens, concurrency {o.Concurrency}, model {model}");
 
         var results = new BenchRequestResult[o.NumPrompts];
