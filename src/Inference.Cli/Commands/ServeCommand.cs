@@ -48,7 +48,7 @@ internal static class ServeCommand
     {
         engineOptions.Validate();
         var slot = new ModelSlot();
-        await using var app = ServerHost.Build(options, slot);
+        await using var app = FrontEnds.Build(options, slot);
         await app.StartAsync();
         LoadedModel? model = null;
         Kernels.IComputeBackend? backend = null;
