@@ -79,7 +79,12 @@ public static class ServerHost
     private static void LogListening(WebApplication app, ModelSlot slot)
     {
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Inference.Server");
+        // The gRPC listener (when there is one) is logged by the front end that owns it.
+        int grpcPort = app.Services.GetService<Grpc.GrpcListener>()?.Port ?? -1;
         foreach (var url in Addresses(app))
+        {
+            if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Port == grpcPort) continue;
             log.LogInformation("OpenAI-compatible API listening on {Url}/v1{Model}", url, slot.IsReady ? $" (model {slot.Require().Name})" : "");
+        }
     }
 }

@@ -9,7 +9,7 @@ public sealed record ServerOptions
     /// <summary>HTTP port; 0 picks a free one (tests).</summary>
     public int Port { get; init; } = 8000;
 
-    /// <summary>Port for the gRPC service, accepted now so scripts keep working when gRPC is added.</summary>
+    /// <summary>Port of the gRPC service (HTTP/2 only, its own listener); 0 picks a free port.</summary>
     public int GrpcPort { get; init; } = 50051;
 
     /// <summary>When set, every route but /health and /metrics needs "Authorization: Bearer KEY".</summary>
