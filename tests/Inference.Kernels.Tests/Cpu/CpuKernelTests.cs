@@ -49,6 +49,11 @@ public sealed unsafe class CpuKernelTests : IDisposable
     [InlineData(5, 100, 37, WeightFormat.F16)]
     [InlineData(4, 129, 30, WeightFormat.BF16)]
     [InlineData(1, 256, 512, WeightFormat.BF16)]
+    [InlineData(4, 16, 4, WeightFormat.F32)]
+    [InlineData(13, 77, 43, WeightFormat.F32)]
+    [InlineData(9, 300, 70, WeightFormat.F32)]
+    [InlineData(6, 40, 9, WeightFormat.BF16)]
+    [InlineData(2, 0, 5, WeightFormat.F32)]
     public void MatMulMatchesReference(int rows, int k, int outF, WeightFormat format)
     {
         using var w = Weight(TestData.Random(outF * k, 1 + k), outF, k, format, out var dense);
