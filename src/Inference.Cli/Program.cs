@@ -12,6 +12,7 @@ public static class Program
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(ModelCommands.Create());
         root.Subcommands.Add(BenchCommands.Create());
+        root.Subcommands.Add(EvalCommands.Create());
         foreach (var extra in ExtraCommands) root.Subcommands.Add(extra());
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         try
