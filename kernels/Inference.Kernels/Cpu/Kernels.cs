@@ -28,12 +28,12 @@ internal readonly unsafe struct SiluMulJob(CpuActivation gate, CpuActivation up,
     public void Execute(int r)
     {
         int n = gate.Cols;
-        float* g = gate.Row(r), u = up.Row(r), o = output.Row(r);
-        for (int i = 0; i < n; i++)
-        {
-            float v = g[i];
-            o[i] = v / (1f + MathF.Exp(-v)) * u[i];
-        }
+        var g = new ReadOnlySpan<float>(gate.Row(r), n);
+        var o = new Span<float>(output.Row(r), n);
+        // silu(g) * u = sigmoid(g) * g * u, three vectorized passes over a row that stays in L1.
+        TensorPrimitives.Sigmoid(g, o);
+        TensorPrimitives.Multiply(o, g, o);
+        TensorPrimitives.Multiply(o, new ReadOnlySpan<float>(up.Row(r), n), o);
     }
 }
 
@@ -46,23 +46,14 @@ public static unsafe class RopeKernel
         int half = headDim / 2;
         float[] invFreq = table.InvFreq;
         // Angles are shared by all heads of the row; computing them once keeps sin/cos off the head loop.
-        Span<float> cos = stackalloc float[half];
-        Span<float> sin = stackalloc float[half];
+        float* cos = stackalloc float[half];
+        float* sin = stackalloc float[half];
         for (int i = 0; i < half; i++)
         {
             float angle = pos * invFreq[i];
             cos[i] = MathF.Cos(angle);
             sin[i] = MathF.Sin(angle);
         }
-        for (int h = 0; h < numHeads; h++)
-        {
-            float* x = row + h * headDim;
-            for (int i = 0; i < half; i++)
-            {
-                float x0 = x[i], x1 = x[i + half];
-                x[i] = x0 * cos[i] - x1 * sin[i];
-                x[i + half] = x1 * cos[i] + x0 * sin[i];
-            }
-        }
+        for (int h = 0; h < numHeads; h++) VecOps.RotateHalf(row + h * headDim, cos, sin, half);
     }
 }

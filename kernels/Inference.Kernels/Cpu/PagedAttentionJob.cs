@@ -25,7 +25,8 @@ internal readonly unsafe struct PagedAttentionJob(
         int tableBase = s * meta.MaxBlocksPerSeq;
 
         Span<float> scores = stackalloc float[blockSize];
-        Span<float> acc = stackalloc float[headDim];
+        float* accP = stackalloc float[headDim];
+        var acc = new Span<float>(accP, headDim);
         for (int g = 0; g < group; g++)
         {
             int h = kvh * group + g;
@@ -50,19 +51,18 @@ internal readonly unsafe struct PagedAttentionJob(
                 float mNew = MathF.Max(m, bm);
                 float corr = MathF.Exp(m - mNew);
                 l *= corr;
-                for (int d = 0; d < headDim; d++) acc[d] *= corr;
+                VecOps.Scale(accP, corr, headDim);
                 for (int j = 0; j < n; j++)
                 {
                     float e = MathF.Exp(scores[j] - mNew);
                     l += e;
-                    float* vj = vb + (long)j * kvDim;
-                    for (int d = 0; d < headDim; d++) acc[d] = MathF.FusedMultiplyAdd(e, vj[d], acc[d]);
+                    VecOps.Axpy(e, vb + (long)j * kvDim, accP, headDim);
                 }
                 m = mNew;
             }
             float* o = output.Row(t) + h * headDim;
             float inv = 1f / l;
-            for (int d = 0; d < headDim; d++) o[d] = acc[d] * inv;
+            for (int d = 0; d < headDim; d++) o[d] = accP[d] * inv;
         }
     }
 }
