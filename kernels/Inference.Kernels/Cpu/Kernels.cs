@@ -28,12 +28,19 @@ internal readonly unsafe struct SiluMulJob(CpuActivation gate, CpuActivation up,
     public void Execute(int r)
     {
         int n = gate.Cols;
-        var g = new ReadOnlySpan<float>(gate.Row(r), n);
-        var o = new Span<float>(output.Row(r), n);
-        // silu(g) * u = sigmoid(g) * g * u, three vectorized passes over a row that stays in L1.
-        TensorPrimitives.Sigmoid(g, o);
-        TensorPrimitives.Multiply(o, g, o);
-        TensorPrimitives.Multiply(o, new ReadOnlySpan<float>(up.Row(r), n), o);
+        float* g = gate.Row(r), u = up.Row(r), o = output.Row(r);
+        // silu(g) * u = sigmoid(g) * g * u, vectorized in chunks through a stack buffer because the
+        // output may alias the gate (the model writes it in place).
+        const int Chunk = 256;
+        float* s = stackalloc float[Chunk];
+        for (int i = 0; i < n; i += Chunk)
+        {
+            int m = Math.Min(Chunk, n - i);
+            var sig = new Span<float>(s, m);
+            TensorPrimitives.Sigmoid(new ReadOnlySpan<float>(g + i, m), sig);
+            TensorPrimitives.Multiply(sig, new ReadOnlySpan<float>(g + i, m), sig);
+            TensorPrimitives.Multiply(sig, new ReadOnlySpan<float>(u + i, m), new Span<float>(o + i, m));
+        }
     }
 }
 

@@ -107,7 +107,7 @@ public sealed unsafe class CpuKernelTests : IDisposable
     [Fact]
     public void SiluMulAndAddMatchReference()
     {
-        const int rows = 3, n = 37;
+        const int rows = 3, n = 300;
         var g = TestData.Random(rows * n, 9, 4f);
         var u = TestData.Random(rows * n, 10);
         using var ga = Act(rows, n, g);
@@ -117,6 +117,8 @@ public sealed unsafe class CpuKernelTests : IDisposable
         var expected = new float[rows * n];
         ReferenceOps.SiluMul(g, u, expected);
         TestData.AssertClose(Read(o, rows), expected, 1e-5, "silu*up");
+        _b.SiluMul(ga, ua, ga, rows); // in place, as the model calls it
+        TestData.AssertClose(Read(ga, rows), expected, 1e-5, "silu*up in place");
         _b.Add(o, ua, rows);
         for (int i = 0; i < expected.Length; i++) expected[i] += u[i];
         TestData.AssertClose(Read(o, rows), expected, 1e-5, "add");
