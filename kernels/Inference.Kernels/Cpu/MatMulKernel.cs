@@ -19,21 +19,42 @@ public static unsafe class MatMulKernel
 
     [ThreadStatic] private static float[]? t_tile;
 
-    public static void Run(WorkerPool pool, CpuActivation x, HostWeight w, CpuActivation y, int rows)
+    public static void Run(WorkerPool pool, CpuActivation x, HostWeight w, CpuActivation y, int rows) =>
+        Run(pool, x, rows, new Target(w, y), default, default);
+
+    /// <summary>One weight and its output; Weight null means "absent".</summary>
+    public readonly record struct Target(HostWeight? Weight, CpuActivation? Output);
+
+    /// <summary>
+    /// Up to three matmuls of the same x (Q/K/V, gate/up) as one parallel job: one dispatch and one join
+    /// instead of three, and the bands of all weights balance across threads together.
+    /// </summary>
+    public static void Run(WorkerPool pool, CpuActivation x, int rows, Target a, Target b, Target c)
     {
-        int outFeatures = w.Rows, k = w.Cols;
-        int band;
-        if (rows < TileRows)
-            band = Math.Max(4, (outFeatures / (pool.Threads * 8) + 3) & ~3); // fine bands: load balance
-        else
+        var job = new Job(x, rows, Part.Of(a, rows, pool.Threads, 0), default, default);
+        job = job with { B = Part.Of(b, rows, pool.Threads, job.A.End), };
+        job = job with { C = Part.Of(c, rows, pool.Threads, job.B.End) };
+        pool.Run(job.C.End, ref job);
+    }
+
+    /// <summary>A weight's share of the job: items [First, End), each a band of output features.</summary>
+    private readonly record struct Part(HostWeight? W, CpuActivation? Y, int Band, int First, int End)
+    {
+        public static Part Of(Target t, int rows, int threads, int first)
         {
-            int cache = Math.Max(4, BandBytes / Math.Max(1, k * 4)) & ~3;
-            int balance = Math.Max(4, (outFeatures / (pool.Threads * 2)) & ~3);
-            band = Math.Min(cache, balance);
+            if (t.Weight is not { } w || t.Output is null) return new Part(null, null, 1, first, first);
+            int outFeatures = w.Rows, k = w.Cols;
+            int band;
+            if (rows < TileRows)
+                band = Math.Max(4, (outFeatures / (threads * 8) + 3) & ~3); // fine bands: load balance
+            else
+            {
+                int cache = Math.Max(4, BandBytes / Math.Max(1, k * 4)) & ~3;
+                int balance = Math.Max(4, (outFeatures / (threads * 2)) & ~3);
+                band = Math.Min(cache, balance);
+            }
+            return new Part(w, t.Output, band, first, first + (outFeatures + band - 1) / band);
         }
-        int items = (outFeatures + band - 1) / band;
-        var job = new Job(x, w, y, rows, band);
-        pool.Run(items, ref job);
     }
 
     private static float* Tile(long floats)
@@ -43,9 +64,18 @@ public static unsafe class MatMulKernel
         return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(tile));
     }
 
-    private readonly struct Job(CpuActivation x, HostWeight w, CpuActivation y, int rows, int band) : IParallelJob
+    private readonly record struct Job(CpuActivation X, int Rows, Part A, Part B, Part C) : IParallelJob
     {
         public void Execute(int item)
+        {
+            var p = item < A.End ? A : item < B.End ? B : C;
+            new Band(X, p.W!, p.Y!, Rows).Execute(item - p.First, p.Band);
+        }
+    }
+
+    private readonly struct Band(CpuActivation x, HostWeight w, CpuActivation y, int rows)
+    {
+        public void Execute(int item, int band)
         {
             int o0 = item * band;
             int o1 = Math.Min(w.Rows, o0 + band);

@@ -119,4 +119,26 @@ public sealed unsafe class QuantizedMatMulTests : IDisposable
                 Assert.True(Math.Abs(d[r * cols + i] - v[r * cols + i]) <= scale * 1.0001f + 1e-6f, $"{r},{i}");
             }
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(6)]
+    public void FusedMatMulEqualsSeparateCalls(int rows)
+    {
+        const int k = 64;
+        using var w1 = Quantized("int8", 20, k, 0, 11);
+        using var w2 = Quantized("int4", 9, k, 32, 12);
+        using var w3 = HostWeight.FromFloats("w3", 7, k, TestData.Random(7 * k, 13));
+        using var bias = HostWeight.FromFloats("b", 1, 9, TestData.Random(9, 14));
+        using var x = Act(rows, k, TestData.Random(rows * k, 15));
+        using CpuActivation y1 = Act(rows, 20), y2 = Act(rows, 9), y3 = Act(rows, 7), s1 = Act(rows, 20), s2 = Act(rows, 9), s3 = Act(rows, 7);
+        IComputeBackend b = _b;
+        b.MatMulFused(x, rows, b.LoadWeight(w1), null, y1, b.LoadWeight(w2), b.LoadWeight(bias), y2, b.LoadWeight(w3), null, y3);
+        b.MatMul(x, b.LoadWeight(w1), null, s1, rows);
+        b.MatMul(x, b.LoadWeight(w2), b.LoadWeight(bias), s2, rows);
+        b.MatMul(x, b.LoadWeight(w3), null, s3, rows);
+        Assert.Equal(Read(s1, rows), Read(y1, rows));
+        Assert.Equal(Read(s2, rows), Read(y2, rows));
+        Assert.Equal(Read(s3, rows), Read(y3, rows));
+    }
 }
