@@ -68,22 +68,22 @@ public static unsafe class QuantDot
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
         for (int g = 0; g < groups; g++)
         {
-            var (m0, b0) = Affine(s0, z0, g);
-            var (m1, b1) = Affine(s0 + groups, z0 == null ? null : z0 + groups, g);
-            var (m2, b2) = Affine(s0 + 2 * groups, z0 == null ? null : z0 + 2 * groups, g);
-            var (m3, b3) = Affine(s0 + 3 * groups, z0 == null ? null : z0 + 3 * groups, g);
+            var t0 = Affine(s0, z0, g);
+            var t1 = Affine(s0 + groups, z0 == null ? null : z0 + groups, g);
+            var t2 = Affine(s0 + 2 * groups, z0 == null ? null : z0 + 2 * groups, g);
+            var t3 = Affine(s0 + 3 * groups, z0 == null ? null : z0 + 3 * groups, g);
             int end = (g + 1) * gs;
             for (int i = g * gs; i < end; i += 32)
             {
                 var xl = Vector512.Load(x + i);
                 var xh = Vector512.Load(x + i + 16);
-                Unpack4(q0 + i / 2, m0, b0, out var l, out var h);
+                Unpack4(q0 + i / 2, t0, out var l, out var h);
                 a0 = Vector512.FusedMultiplyAdd(xh, h, Vector512.FusedMultiplyAdd(xl, l, a0));
-                Unpack4(q0 + ldw + i / 2, m1, b1, out l, out h);
+                Unpack4(q0 + ldw + i / 2, t1, out l, out h);
                 a1 = Vector512.FusedMultiplyAdd(xh, h, Vector512.FusedMultiplyAdd(xl, l, a1));
-                Unpack4(q0 + 2 * ldw + i / 2, m2, b2, out l, out h);
+                Unpack4(q0 + 2 * ldw + i / 2, t2, out l, out h);
                 a2 = Vector512.FusedMultiplyAdd(xh, h, Vector512.FusedMultiplyAdd(xl, l, a2));
-                Unpack4(q0 + 3 * ldw + i / 2, m3, b3, out l, out h);
+                Unpack4(q0 + 3 * ldw + i / 2, t3, out l, out h);
                 a3 = Vector512.FusedMultiplyAdd(xh, h, Vector512.FusedMultiplyAdd(xl, l, a3));
             }
         }
@@ -93,28 +93,30 @@ public static unsafe class QuantDot
         y[3] = Vector512.Sum(a3) + 0f;
     }
 
-    /// <summary>The group's value map q -> q*s - z*s; both products are exact in F32, so this equals (q - z) * s.</summary>
+    /// <summary>The group's 16 possible values (q - z) * s, one per lane: exact in F32, a lookup table for vpermps.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector512<float> Mul, Vector512<float> Add) Affine(Half* scales, byte* zeros, int g)
-    {
-        float s = (float)scales[g];
-        float z = zeros == null ? 8f : zeros[g];
-        return (Vector512.Create(s), Vector512.Create(-(z * s)));
-    }
+    private static Vector512<float> Affine(Half* scales, byte* zeros, int g) =>
+        Table((float)scales[g], zeros == null ? 8f : zeros[g]);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Table(float s, float z) => (s_nibbles - Vector512.Create(z)) * Vector512.Create(s);
+
+    private static readonly Vector512<float> s_nibbles = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 
     private static readonly Vector512<int> s_lowIdx = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     private static readonly Vector512<int> s_highIdx = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
 
-    /// <summary>32 nibbles (low first) at p to two F32 vectors of dequantized values, in element order.</summary>
+    /// <summary>
+    /// 32 nibbles (low first) at p to two F32 vectors of dequantized values, in element order: interleave
+    /// the bytes and the bytes shifted right by 4, then look each up in the group's table (vpermps reads
+    /// only the low 4 bits of an index, so the high nibble left in even lanes needs no mask).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Unpack4(byte* p, Vector512<float> mul, Vector512<float> add, out Vector512<float> lo, out Vector512<float> hi)
+    internal static void Unpack4(byte* p, Vector512<float> table, out Vector512<float> lo, out Vector512<float> hi)
     {
         var b = Avx512F.ConvertToVector512Int32(Vector128.Load(p));
-        var low = b & Vector512.Create(0xF);
         var high = Vector512.ShiftRightLogical(b, 4);
-        var e0 = Avx512F.PermuteVar16x32x2(low, s_lowIdx, high);
-        var e1 = Avx512F.PermuteVar16x32x2(low, s_highIdx, high);
-        lo = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(e0), mul, add);
-        hi = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(e1), mul, add);
+        lo = Avx512F.PermuteVar16x32(table, Avx512F.PermuteVar16x32x2(b, s_lowIdx, high));
+        hi = Avx512F.PermuteVar16x32(table, Avx512F.PermuteVar16x32x2(b, s_highIdx, high));
     }
 }

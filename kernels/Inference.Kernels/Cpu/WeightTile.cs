@@ -58,11 +58,10 @@ public static unsafe class WeightTile
             int i = g * gs, end = i + gs;
             if (simd)
             {
-                var mul = Vector512.Create(s);
-                var add = Vector512.Create(-(z * s));
+                var table = QuantDot.Table(s, z);
                 for (; i < end; i += 32)
                 {
-                    QuantDot.Unpack4(q + i / 2, mul, add, out var lo, out var hi);
+                    QuantDot.Unpack4(q + i / 2, table, out var lo, out var hi);
                     lo.Store(dst + i);
                     hi.Store(dst + i + 16);
                 }
