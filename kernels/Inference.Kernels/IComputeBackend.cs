@@ -47,6 +47,20 @@ public interface IComputeBackend : IDisposable
     /// <summary>y[r, o] = sum_k x[r, k] * W[o, k] (+ bias[o]) for r &lt; rows.</summary>
     void MatMul(IActivation x, IDeviceWeight weight, IDeviceWeight? bias, IActivation y, int rows);
 
+    /// <summary>
+    /// Two or three matmuls of the same x (Q/K/V, gate/up); a backend may fuse them into one launch.
+    /// Each output equals what <see cref="MatMul"/> gives alone.
+    /// </summary>
+    void MatMulFused(IActivation x, int rows,
+        IDeviceWeight w1, IDeviceWeight? b1, IActivation y1,
+        IDeviceWeight w2, IDeviceWeight? b2, IActivation y2,
+        IDeviceWeight? w3 = null, IDeviceWeight? b3 = null, IActivation? y3 = null)
+    {
+        MatMul(x, w1, b1, y1, rows);
+        MatMul(x, w2, b2, y2, rows);
+        if (w3 is not null && y3 is not null) MatMul(x, w3, b3, y3, rows);
+    }
+
     /// <summary>Rotates q [rows, numHeads*headDim] and k [rows, numKvHeads*headDim] in place at the step's positions.</summary>
     void Rope(IActivation q, IActivation k, RopeTable table, int numHeads, int numKvHeads, int rows);
 

@@ -17,7 +17,7 @@ public static class Program
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(RunBatchCommand.Create());
         root.Subcommands.Add(ChatTemplateCommand.Create());
-        foreach (var extra in ExtraCommands) root.Subcommands.Add(extra());
+        root.Subcommands.Add(EvalCommands.Create());
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         try
         {
@@ -29,7 +29,4 @@ public static class Program
             return 1;
         }
     }
-
-    /// <summary>Commands contributed by other assemblies (serve, chat-template) before Main runs.</summary>
-    internal static readonly List<Func<Command>> ExtraCommands = [];
 }

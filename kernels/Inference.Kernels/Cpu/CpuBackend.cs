@@ -59,11 +59,39 @@ public sealed unsafe class CpuBackend : IComputeBackend
         if (xa.Cols != w.Cols || ya.Cols != w.Rows)
             throw new ArgumentException($"{w.Name}: x [{rows}, {xa.Cols}] times W^T [{w.Cols}, {w.Rows}] into y [{rows}, {ya.Cols}]");
         MatMulKernel.Run(_pool, xa, w, ya, rows);
-        if (bias is CpuWeight b)
-        {
-            var bs = new ReadOnlySpan<float>(b.Host.Data, b.Host.Cols);
-            for (int r = 0; r < rows; r++) TensorPrimitives.Add(ya.RowSpan(r), bs, ya.RowSpan(r));
-        }
+        AddBias(bias, ya, rows);
+    }
+
+    public void MatMulFused(IActivation x, int rows,
+        IDeviceWeight w1, IDeviceWeight? b1, IActivation y1,
+        IDeviceWeight w2, IDeviceWeight? b2, IActivation y2,
+        IDeviceWeight? w3 = null, IDeviceWeight? b3 = null, IActivation? y3 = null)
+    {
+        if (rows == 0) return;
+        var xa = (CpuActivation)x;
+        var t1 = Target(xa, w1, y1);
+        var t2 = Target(xa, w2, y2);
+        var t3 = w3 is null || y3 is null ? default : Target(xa, w3, y3);
+        MatMulKernel.Run(_pool, xa, rows, t1, t2, t3);
+        AddBias(b1, (CpuActivation)y1, rows);
+        AddBias(b2, (CpuActivation)y2, rows);
+        if (y3 is not null) AddBias(b3, (CpuActivation)y3, rows);
+    }
+
+    private static MatMulKernel.Target Target(CpuActivation x, IDeviceWeight weight, IActivation y)
+    {
+        var w = ((CpuWeight)weight).Host;
+        var ya = (CpuActivation)y;
+        if (x.Cols != w.Cols || ya.Cols != w.Rows)
+            throw new ArgumentException($"{w.Name}: x [*, {x.Cols}] times W^T [{w.Cols}, {w.Rows}] into y [*, {ya.Cols}]");
+        return new MatMulKernel.Target(w, ya);
+    }
+
+    private static void AddBias(IDeviceWeight? bias, CpuActivation y, int rows)
+    {
+        if (bias is not CpuWeight b) return;
+        var bs = new ReadOnlySpan<float>(b.Host.Data, b.Host.Cols);
+        for (int r = 0; r < rows; r++) TensorPrimitives.Add(y.RowSpan(r), bs, y.RowSpan(r));
     }
 
     public void Rope(IActivation q, IActivation k, RopeTable table, int numHeads, int numKvHeads, int rows)

@@ -29,10 +29,17 @@ internal readonly unsafe struct SiluMulJob(CpuActivation gate, CpuActivation up,
     {
         int n = gate.Cols;
         float* g = gate.Row(r), u = up.Row(r), o = output.Row(r);
-        for (int i = 0; i < n; i++)
+        // silu(g) * u = sigmoid(g) * g * u, vectorized in chunks through a stack buffer because the
+        // output may alias the gate (the model writes it in place).
+        const int Chunk = 256;
+        float* s = stackalloc float[Chunk];
+        for (int i = 0; i < n; i += Chunk)
         {
-            float v = g[i];
-            o[i] = v / (1f + MathF.Exp(-v)) * u[i];
+            int m = Math.Min(Chunk, n - i);
+            var sig = new Span<float>(s, m);
+            TensorPrimitives.Sigmoid(new ReadOnlySpan<float>(g + i, m), sig);
+            TensorPrimitives.Multiply(sig, new ReadOnlySpan<float>(g + i, m), sig);
+            TensorPrimitives.Multiply(sig, new ReadOnlySpan<float>(u + i, m), new Span<float>(o + i, m));
         }
     }
 }
@@ -46,23 +53,14 @@ public static unsafe class RopeKernel
         int half = headDim / 2;
         float[] invFreq = table.InvFreq;
         // Angles are shared by all heads of the row; computing them once keeps sin/cos off the head loop.
-        Span<float> cos = stackalloc float[half];
-        Span<float> sin = stackalloc float[half];
+        float* cos = stackalloc float[half];
+        float* sin = stackalloc float[half];
         for (int i = 0; i < half; i++)
         {
             float angle = pos * invFreq[i];
             cos[i] = MathF.Cos(angle);
             sin[i] = MathF.Sin(angle);
         }
-        for (int h = 0; h < numHeads; h++)
-        {
-            float* x = row + h * headDim;
-            for (int i = 0; i < half; i++)
-            {
-                float x0 = x[i], x1 = x[i + half];
-                x[i] = x0 * cos[i] - x1 * sin[i];
-                x[i + half] = x1 * cos[i] + x0 * sin[i];
-            }
-        }
+        for (int h = 0; h < numHeads; h++) VecOps.RotateHalf(row + h * headDim, cos, sin, half);
     }
 }

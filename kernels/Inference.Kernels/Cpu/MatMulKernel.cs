@@ -4,63 +4,155 @@ using System.Runtime.InteropServices;
 namespace Inference.Kernels.Cpu;
 
 /// <summary>
-/// y = x W^T over row tiles of W: each work item owns a band of output features, streams its W rows once
-/// (widening F16/BF16/int rows into a per-thread F32 tile) and dots them with every x row.
+/// y = x W^T, parallel over bands of output features. Few rows (decode): each band streams its W rows once,
+/// int8/int4 rows widened in registers (<see cref="QuantDot"/>). Many rows (prefill): the band is held in
+/// L2 as F32 (widened once if quantized) and swept by the 4x4 register-tiled micro-kernel. Every path
+/// reduces each output element in the same K order, so results do not depend on the batch.
 /// </summary>
 public static unsafe class MatMulKernel
 {
+    /// <summary>Rows at which the tiled path starts: below it the weights are streamed once per row group.</summary>
+    public const int TileRows = 4;
+
+    // F32 bytes of W held per band on the tiled path: about half of a 1 MiB L2, leaving room for x rows.
+    private const int BandBytes = 256 * 1024;
+
     [ThreadStatic] private static float[]? t_tile;
 
-    public static void Run(WorkerPool pool, CpuActivation x, HostWeight w, CpuActivation y, int rows)
+    public static void Run(WorkerPool pool, CpuActivation x, HostWeight w, CpuActivation y, int rows) =>
+        Run(pool, x, rows, new Target(w, y), default, default);
+
+    /// <summary>One weight and its output; Weight null means "absent".</summary>
+    public readonly record struct Target(HostWeight? Weight, CpuActivation? Output);
+
+    /// <summary>
+    /// Up to three matmuls of the same x (Q/K/V, gate/up) as one parallel job: one dispatch and one join
+    /// instead of three, and the bands of all weights balance across threads together.
+    /// </summary>
+    public static void Run(WorkerPool pool, CpuActivation x, int rows, Target a, Target b, Target c)
     {
-        int outFeatures = w.Rows;
-        // Enough bands for load balance across threads, each a multiple of 4 rows for Dot4.
-        int band = Math.Max(4, (outFeatures / (pool.Threads * 8) + 3) & ~3);
-        int items = (outFeatures + band - 1) / band;
-        var job = new Job(x, w, y, rows, band);
-        pool.Run(items, ref job);
+        var job = new Job(x, rows, Part.Of(a, rows, pool.Threads, 0), default, default);
+        job = job with { B = Part.Of(b, rows, pool.Threads, job.A.End), };
+        job = job with { C = Part.Of(c, rows, pool.Threads, job.B.End) };
+        pool.Run(job.C.End, ref job);
     }
 
-    private readonly struct Job(CpuActivation x, HostWeight w, CpuActivation y, int rows, int band) : IParallelJob
+    /// <summary>A weight's share of the job: items [First, End), each a band of output features.</summary>
+    private readonly record struct Part(HostWeight? W, CpuActivation? Y, int Band, int First, int End)
+    {
+        public static Part Of(Target t, int rows, int threads, int first)
+        {
+            if (t.Weight is not { } w || t.Output is null) return new Part(null, null, 1, first, first);
+            int outFeatures = w.Rows, k = w.Cols;
+            int band;
+            if (rows < TileRows)
+                band = Math.Max(4, (outFeatures / (threads * 8) + 3) & ~3); // fine bands: load balance
+            else
+            {
+                int cache = Math.Max(4, BandBytes / Math.Max(1, k * 4)) & ~3;
+                int balance = Math.Max(4, (outFeatures / (threads * 2)) & ~3);
+                band = Math.Min(cache, balance);
+            }
+            return new Part(w, t.Output, band, first, first + (outFeatures + band - 1) / band);
+        }
+    }
+
+    private static float* Tile(long floats)
+    {
+        var tile = t_tile;
+        if (tile is null || tile.Length < floats) t_tile = tile = GC.AllocateUninitializedArray<float>((int)Math.Max(floats, 4096), pinned: true);
+        return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(tile));
+    }
+
+    private readonly record struct Job(CpuActivation X, int Rows, Part A, Part B, Part C) : IParallelJob
     {
         public void Execute(int item)
         {
-            int k = w.Cols;
+            var p = item < A.End ? A : item < B.End ? B : C;
+            new Band(X, p.W!, p.Y!, Rows).Execute(item - p.First, p.Band);
+        }
+    }
+
+    private readonly struct Band(CpuActivation x, HostWeight w, CpuActivation y, int rows)
+    {
+        public void Execute(int item, int band)
+        {
             int o0 = item * band;
             int o1 = Math.Min(w.Rows, o0 + band);
-            float* wf = null;
-            float[]? tile = null;
-            if (w.Format != WeightFormat.F32)
+            if (w.Format == WeightFormat.F32)
+                Tiled((float*)w.Data + (long)o0 * w.Cols, o0, o1);
+            else if (rows < TileRows && QuantDot.Supports(w))
+                Fused(o0, o1);
+            else
             {
-                tile = t_tile;
-                if (tile is null || tile.Length < 4 * k) t_tile = tile = GC.AllocateUninitializedArray<float>(4 * k, pinned: true);
-                wf = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(tile));
+                int k = w.Cols;
+                float* tile = Tile((long)(o1 - o0) * k);
+                for (int o = o0; o < o1; o++) WeightTile.Widen(w, o, tile + (long)(o - o0) * k);
+                Tiled(tile, o0, o1);
             }
-            int ldy = y.Cols;
-            int o = o0;
-            for (; o + 4 <= o1; o += 4)
+            if (w.Format == WeightFormat.Int8) ApplyRowScales(o0, o1);
+        }
+
+        /// <summary>Rows of W [o0, o1) as F32 at wf (stride K) against every x row.</summary>
+        private void Tiled(float* wf, int o0, int o1)
+        {
+            int k = w.Cols, ldy = y.Cols, ldx = x.Cols;
+            int n4 = o0 + ((o1 - o0) & ~3);
+            int r = 0;
+            // x rows outer: four x rows stay in L1 while the band (in L2) is swept under them.
+            for (; r + 4 <= rows; r += 4)
             {
-                float* w0, w1, w2, w3;
-                if (tile is null)
-                {
-                    float* wb = (float*)w.Data + (long)o * k;
-                    w0 = wb; w1 = wb + k; w2 = wb + 2 * k; w3 = wb + 3 * k;
-                }
-                else
-                {
-                    for (int j = 0; j < 4; j++) w.ReadRow(o + j, new Span<float>(wf + j * k, k));
-                    w0 = wf; w1 = wf + k; w2 = wf + 2 * k; w3 = wf + 3 * k;
-                }
-                for (int r = 0; r < rows; r++)
-                    SimdDot.Dot4(x.Row(r), w0, w1, w2, w3, k, y.Data + (long)r * ldy + o);
+                float* xr = x.Row(r);
+                float* yr = y.Data + (long)r * ldy;
+                for (int o = o0; o < n4; o += 4)
+                    SimdDot4x4.Run(xr, ldx, wf + (long)(o - o0) * k, k, k, yr + o, ldy);
+                for (int o = n4; o < o1; o++)
+                    for (int i = 0; i < 4; i++)
+                        yr[i * ldy + o] = SimdDot.Dot(xr + i * ldx, wf + (long)(o - o0) * k, k);
             }
-            for (; o < o1; o++)
+            for (; r < rows; r++)
             {
-                float* wr;
-                if (tile is null) wr = (float*)w.Data + (long)o * k;
-                else { w.ReadRow(o, new Span<float>(wf, k)); wr = wf; }
+                float* xr = x.Row(r);
+                float* yr = y.Data + (long)r * ldy;
+                for (int o = o0; o < n4; o += 4)
+                {
+                    float* wb = wf + (long)(o - o0) * k;
+                    SimdDot.Dot4(xr, wb, wb + k, wb + 2 * k, wb + 3 * k, k, yr + o);
+                }
+                for (int o = n4; o < o1; o++) yr[o] = SimdDot.Dot(xr, wf + (long)(o - o0) * k, k);
+            }
+        }
+
+        /// <summary>Few rows of x against quantized W rows widened in registers; a 4-row remainder goes through a tile.</summary>
+        private void Fused(int o0, int o1)
+        {
+            int k = w.Cols, ldy = y.Cols;
+            int n4 = o0 + ((o1 - o0) & ~3);
+            for (int o = o0; o < n4; o += 4)
                 for (int r = 0; r < rows; r++)
-                    y.Data[(long)r * ldy + o] = SimdDot.Dot(x.Row(r), wr, k);
+                {
+                    if (w.Format == WeightFormat.Int8)
+                        QuantDot.Int8Dot4(x.Row(r), (sbyte*)w.Data + (long)o * k, k, k, y.Data + (long)r * ldy + o);
+                    else
+                        QuantDot.Int4Dot4(x.Row(r), w, o, y.Data + (long)r * ldy + o);
+                }
+            if (n4 < o1)
+            {
+                float* tile = Tile((long)(o1 - n4) * k);
+                for (int o = n4; o < o1; o++) WeightTile.Widen(w, o, tile + (long)(o - n4) * k);
+                for (int r = 0; r < rows; r++)
+                    for (int o = n4; o < o1; o++)
+                        y.Data[(long)r * ldy + o] = SimdDot.Dot(x.Row(r), tile + (long)(o - n4) * k, k);
+            }
+        }
+
+        private void ApplyRowScales(int o0, int o1)
+        {
+            float* scales = (float*)w.Scales;
+            for (int r = 0; r < rows; r++)
+            {
+                float* yr = y.Data + (long)r * y.Cols;
+                for (int o = o0; o < o1; o++) yr[o] *= scales[o];
             }
         }
     }

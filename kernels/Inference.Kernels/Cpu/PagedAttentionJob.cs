@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Inference.Kernels.Cpu;
 
 /// <summary>
@@ -24,8 +26,10 @@ internal readonly unsafe struct PagedAttentionJob(
         float* vBase = cache.V(layer);
         int tableBase = s * meta.MaxBlocksPerSeq;
 
-        Span<float> scores = stackalloc float[blockSize];
-        Span<float> acc = stackalloc float[headDim];
+        float* sp = stackalloc float[blockSize];
+        var scores = new Span<float>(sp, blockSize);
+        float* accP = stackalloc float[headDim];
+        var acc = new Span<float>(accP, headDim);
         for (int g = 0; g < group; g++)
         {
             int h = kvh * group + g;
@@ -40,29 +44,35 @@ internal readonly unsafe struct PagedAttentionJob(
                 int n = Math.Min(blockSize, ctx - b * blockSize);
                 float* kb = kBase + ((long)block * blockSize) * kvDim + kvh * headDim;
                 float* vb = vBase + ((long)block * blockSize) * kvDim + kvh * headDim;
-                float bm = float.NegativeInfinity;
-                for (int j = 0; j < n; j++)
+                // Four keys per pass share the q loads; each score is reduced exactly as a lone Dot would.
+                int j = 0;
+                for (; j + 4 <= n; j += 4)
                 {
-                    float sc = SimdDot.Dot(qh, kb + (long)j * kvDim, headDim) * shape.Scale;
-                    scores[j] = sc;
-                    if (sc > bm) bm = sc;
+                    float* k0 = kb + (long)j * kvDim;
+                    SimdDot.Dot4(qh, k0, k0 + kvDim, k0 + 2 * kvDim, k0 + 3 * kvDim, headDim, sp + j);
                 }
+                for (; j < n; j++) sp[j] = SimdDot.Dot(qh, kb + (long)j * kvDim, headDim);
+                var sc = scores[..n];
+                TensorPrimitives.Multiply(sc, shape.Scale, sc);
+                float bm = TensorPrimitives.Max(sc);
                 float mNew = MathF.Max(m, bm);
                 float corr = MathF.Exp(m - mNew);
                 l *= corr;
-                for (int d = 0; d < headDim; d++) acc[d] *= corr;
-                for (int j = 0; j < n; j++)
+                VecOps.Scale(accP, corr, headDim);
+                // One vectorized exp over the block instead of a scalar exp per key.
+                TensorPrimitives.Subtract(sc, mNew, sc);
+                TensorPrimitives.Exp(sc, sc);
+                for (j = 0; j < n; j++)
                 {
-                    float e = MathF.Exp(scores[j] - mNew);
+                    float e = sp[j];
                     l += e;
-                    float* vj = vb + (long)j * kvDim;
-                    for (int d = 0; d < headDim; d++) acc[d] = MathF.FusedMultiplyAdd(e, vj[d], acc[d]);
+                    VecOps.Axpy(e, vb + (long)j * kvDim, accP, headDim);
                 }
                 m = mNew;
             }
             float* o = output.Row(t) + h * headDim;
             float inv = 1f / l;
-            for (int d = 0; d < headDim; d++) o[d] = acc[d] * inv;
+            for (int d = 0; d < headDim; d++) o[d] = accP[d] * inv;
         }
     }
 }

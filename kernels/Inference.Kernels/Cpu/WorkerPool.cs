@@ -36,8 +36,10 @@ public sealed class WorkerPool : IDisposable
     private Runner?[] _runners = new Runner?[16];
     private Runner? _current;
     private int _count;
-    private int _next;
-    private int _pending;
+    // (generation << 32) | next index: a worker that wakes late can only claim items of the job it saw.
+    private long _next;
+    private int _generation;
+    private int _done;
     private volatile bool _stopping;
     private Exception? _error;
 
@@ -57,7 +59,11 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    /// <summary>Runs job.Execute(i) for i in [0, count) across the pool and returns when all are done.</summary>
+    /// <summary>
+    /// Runs job.Execute(i) for i in [0, count) across the pool and returns when all are done. The caller
+    /// waits for finished items, not for every worker to check in, so a worker the OS has not scheduled yet
+    /// (a busy shared machine) costs nothing: the caller simply runs its share.
+    /// </summary>
     public void Run<T>(int count, ref T job) where T : struct, IParallelJob
     {
         if (count <= 0) return;
@@ -69,34 +75,46 @@ public sealed class WorkerPool : IDisposable
         int slot = Slot<T>.Id;
         if (slot >= _runners.Length) Array.Resize(ref _runners, Math.Max(slot + 1, _runners.Length * 2));
         var runner = (Runner<T>?)_runners[slot] ?? (Runner<T>)(_runners[slot] = new Runner<T>());
+        // Close the new generation before touching the job, so a late worker of the previous one cannot
+        // pair the old generation with the new job.
+        long gen = ++_generation;
+        Volatile.Write(ref _next, (gen << 32) | int.MaxValue);
         runner.Job = job;
         _current = runner;
         _count = count;
         _error = null;
-        Volatile.Write(ref _next, 0);
+        Volatile.Write(ref _done, 0);
+        Volatile.Write(ref _next, gen << 32);
         int helpers = Math.Min(_threads.Length, count - 1);
-        Volatile.Write(ref _pending, helpers);
-        for (int i = 0; i < helpers; i++) _wake[i].Release();
-        Drain(runner);
+        for (int i = 0; i < helpers; i++)
+            if (_wake[i].CurrentCount == 0) _wake[i].Release();
+        Drain(runner, gen, count);
         var spin = new SpinWait();
-        while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
+        while (Volatile.Read(ref _done) != count) spin.SpinOnce(sleep1Threshold: -1);
         job = runner.Job;
         _current = null;
         if (_error is { } e) throw new AggregateException("a CPU kernel failed", e);
     }
 
-    private void Drain(Runner runner)
+    private void Drain(Runner runner, long gen, int count)
     {
-        int count = _count;
-        try
+        while (true)
         {
-            for (int i = Interlocked.Increment(ref _next) - 1; i < count; i = Interlocked.Increment(ref _next) - 1)
-                runner.Execute(i);
-        }
-        catch (Exception e)
-        {
-            _error = e;
-            Volatile.Write(ref _next, count);
+            long v = Volatile.Read(ref _next);
+            if (v >> 32 != gen || (int)v >= count) return;
+            if (Interlocked.CompareExchange(ref _next, v + 1, v) != v) continue;
+            try
+            {
+                runner.Execute((int)v);
+            }
+            catch (Exception e)
+            {
+                _error = e;
+            }
+            finally
+            {
+                Interlocked.Increment(ref _done);
+            }
         }
     }
 
@@ -117,8 +135,11 @@ public sealed class WorkerPool : IDisposable
                 if (!got) _wake[id].Wait();
             }
             if (_stopping) return;
-            Drain(_current!);
-            Interlocked.Decrement(ref _pending);
+            // Read the generation before the job: if a newer job replaced it meanwhile, the claim fails.
+            long v = Volatile.Read(ref _next);
+            var runner = _current;
+            int count = _count;
+            if (runner is not null && Volatile.Read(ref _next) >> 32 == v >> 32) Drain(runner, v >> 32, count);
         }
     }
 

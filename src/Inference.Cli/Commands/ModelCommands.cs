@@ -12,6 +12,7 @@ internal static class ModelCommands
     {
         var model = new Command("model", "Create model folders");
         model.Subcommands.Add(Random());
+        model.Subcommands.Add(Quantize());
         return model;
     }
 
@@ -40,6 +41,25 @@ internal static class ModelCommands
             string dir = r.GetValue(output)!;
             RandomModel.Write(dir, config, dt, n, r.GetValue(seed), new SyncProgress<string>(CommonOptions.Log));
             Console.Error.WriteLine($"wrote {dir} ({r.GetValue(preset)}, {r.GetValue(dtype)}, {n} shard(s)) in {sw.Elapsed.TotalSeconds:F1} s");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Quantize()
+    {
+        var model = new Option<string>("--model") { Description = "source model folder (F32/F16/BF16 safetensors)", Required = true };
+        var output = new Option<string>("--out") { Description = "output folder", Required = true };
+        var format = new Option<string>("--format") { Description = "int8 | int4 | int4-zp", Required = true };
+        var groupSize = new Option<int>("--quant-group-size") { Description = "int4 group size", DefaultValueFactory = _ => 32 };
+        var cmd = new Command("quantize", "Write a weight-only quantized copy of a model folder that loads directly");
+        foreach (var o in new Option[] { model, output, format, groupSize }) cmd.Options.Add(o);
+        cmd.SetAction(r =>
+        {
+            var sw = Stopwatch.StartNew();
+            var spec = QuantizationSpec.Parse(r.GetValue(format)!, r.GetValue(groupSize));
+            QuantizedModelWriter.Write(r.GetValue(model)!, r.GetValue(output)!, spec, new SyncProgress<string>(CommonOptions.Log));
+            Console.Error.WriteLine($"wrote {r.GetValue(output)} ({spec.Name}) in {sw.Elapsed.TotalSeconds:F1} s");
             return 0;
         });
         return cmd;

@@ -99,9 +99,7 @@ public sealed class LlamaModel : IDisposable
         {
             var l = _layers[i];
             b.RmsNorm(_x, l.InputNorm, _c.RmsNormEps, _h, t);
-            b.MatMul(_h, l.Q, l.QBias, _q, t);
-            b.MatMul(_h, l.K, l.KBias, _k, t);
-            b.MatMul(_h, l.V, l.VBias, _v, t);
+            b.MatMulFused(_h, t, l.Q, l.QBias, _q, l.K, l.KBias, _k, l.V, l.VBias, _v);
             b.Rope(_q, _k, _rope, _c.NumHeads, _c.NumKvHeads, t);
             b.StoreKv(_k, _v, cache, i, t);
             b.Attention(_q, cache, i, _attn, _att);
@@ -109,8 +107,7 @@ public sealed class LlamaModel : IDisposable
             b.Add(_x, _h, t);
 
             b.RmsNorm(_x, l.PostNorm, _c.RmsNormEps, _h, t);
-            b.MatMul(_h, l.Gate, null, _gate, t);
-            b.MatMul(_h, l.Up, null, _up, t);
+            b.MatMulFused(_h, t, l.Gate, null, _gate, l.Up, null, _up);
             b.SiluMul(_gate, _up, _gate, t);
             b.MatMul(_gate, l.Down, null, _h, t);
             b.Add(_x, _h, t);

@@ -32,7 +32,7 @@ public sealed class LoadedModel : IDisposable
         var files = SafetensorsModel.Open(dir, progress);
         try
         {
-            var weights = LlamaWeights.Load(config, files, weightSource?.Invoke(config, files));
+            var weights = LlamaWeights.Load(config, files, weightSource?.Invoke(config, files) ?? WeightSources.Saved(config, files));
             var model = new LoadedModel
             {
                 Directory = dir,

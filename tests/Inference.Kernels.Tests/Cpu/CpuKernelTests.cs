@@ -49,6 +49,11 @@ public sealed unsafe class CpuKernelTests : IDisposable
     [InlineData(5, 100, 37, WeightFormat.F16)]
     [InlineData(4, 129, 30, WeightFormat.BF16)]
     [InlineData(1, 256, 512, WeightFormat.BF16)]
+    [InlineData(4, 16, 4, WeightFormat.F32)]
+    [InlineData(13, 77, 43, WeightFormat.F32)]
+    [InlineData(9, 300, 70, WeightFormat.F32)]
+    [InlineData(6, 40, 9, WeightFormat.BF16)]
+    [InlineData(2, 0, 5, WeightFormat.F32)]
     public void MatMulMatchesReference(int rows, int k, int outF, WeightFormat format)
     {
         using var w = Weight(TestData.Random(outF * k, 1 + k), outF, k, format, out var dense);
@@ -102,7 +107,7 @@ public sealed unsafe class CpuKernelTests : IDisposable
     [Fact]
     public void SiluMulAndAddMatchReference()
     {
-        const int rows = 3, n = 37;
+        const int rows = 3, n = 300;
         var g = TestData.Random(rows * n, 9, 4f);
         var u = TestData.Random(rows * n, 10);
         using var ga = Act(rows, n, g);
@@ -112,6 +117,8 @@ public sealed unsafe class CpuKernelTests : IDisposable
         var expected = new float[rows * n];
         ReferenceOps.SiluMul(g, u, expected);
         TestData.AssertClose(Read(o, rows), expected, 1e-5, "silu*up");
+        _b.SiluMul(ga, ua, ga, rows); // in place, as the model calls it
+        TestData.AssertClose(Read(ga, rows), expected, 1e-5, "silu*up in place");
         _b.Add(o, ua, rows);
         for (int i = 0; i < expected.Length; i++) expected[i] += u[i];
         TestData.AssertClose(Read(o, rows), expected, 1e-5, "add");

@@ -1,0 +1,54 @@
+using Inference.Execution;
+using Inference.Kernels.Cpu;
+using Inference.Models;
+using Inference.Sampling;
+
+namespace Inference.Bench.Peer;
+
+/// <summary>Our engine at batch 1, timed like `inference bench latency`.</summary>
+internal static class Ours
+{
+    /// <summary>The prompt both engines get: seeded random ids (as bench latency makes them).</summary>
+    public static int[] Prompt(string dir, int len)
+    {
+        var config = ModelConfig.Load(dir);
+        var rng = new SeededRandom(1234);
+        var prompt = new int[len];
+        for (int i = 0; i < len; i++) prompt[i] = 3 + (int)(rng.NextUInt64() % (ulong)(config.VocabSize - 3));
+        return prompt;
+    }
+
+    public static Result Run(string dir, string quantize, int threads, int[] prompt, int genLen)
+    {
+        using var model = LoadedModel.Load(dir, weightSource: WeightSources.For(quantize == "f32" ? null : quantize, 32));
+        using var backend = new CpuBackend(threads);
+        const int blockSize = 16;
+        int blocks = (prompt.Length + genLen + blockSize - 1) / blockSize + 1;
+        using var runner = new ModelRunner(new LlamaModel(backend, model.Weights, prompt.Length, 1), blocks, blockSize);
+        var table = Enumerable.Range(1, blocks - 1).ToArray();
+        var token = new int[1];
+        double prefill = double.MaxValue, decode = double.MaxValue;
+        for (int it = 0; it <= Timing.Runs; it++)
+        {
+            double p = Timing.Seconds(() =>
+            {
+                runner.BeginBatch();
+                runner.AddSequence(prompt, 0, table, sample: true);
+                token[0] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(runner.Execute());
+            });
+            double d = Timing.Seconds(() =>
+            {
+                for (int i = 0; i < genLen; i++)
+                {
+                    runner.BeginBatch();
+                    runner.AddSequence(token, prompt.Length + i, table, sample: true);
+                    token[0] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(runner.Execute());
+                }
+            });
+            if (it == 0) continue; // warm-up
+            prefill = Math.Min(prefill, p);
+            decode = Math.Min(decode, d);
+        }
+        return new Result(prompt.Length / prefill, genLen / decode, model.Weights.MatrixBytes);
+    }
+}

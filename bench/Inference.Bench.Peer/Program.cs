@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using Inference.Bench.Peer;
+
+// Ours vs llama.cpp (LLamaSharp) on the same weights: prefill and decode tokens/s at F32 / int8 / int4.
+string? model = null;
+int threads = Environment.ProcessorCount, promptLen = 512, genLen = 128;
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--model": model = args[++i]; break;
+        case "--threads": threads = int.Parse(args[++i]); break;
+        case "--prompt": promptLen = int.Parse(args[++i]); break;
+        case "--gen": genLen = int.Parse(args[++i]); break;
+        default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
+    }
+}
+if (model is null)
+{
+    Console.Error.WriteLine("usage: Inference.Bench.Peer --model DIR [--threads N] [--prompt 512] [--gen 128]");
+    return 2;
+}
+model = Path.GetFullPath(model);
+var prompt = Ours.Prompt(model, promptLen);
+double bandwidth = Bandwidth.Measure(threads);
+Console.Error.WriteLine($"read bandwidth {bandwidth / 1e9:F1} GB/s with {threads} threads");
+
+var rows = new List<Row>();
+foreach (var (ours, peer) in new[] { ("f32", "F32"), ("int8", "Q8_0"), ("int4", "Q4_0") })
+{
+    var a = Ours.Run(model, ours, threads, prompt, genLen);
+    Console.Error.WriteLine($"ours {ours}: prefill {a.PrefillTps:F1} tok/s, decode {a.DecodeTps:F1} tok/s");
+    var b = LlamaCpp.Run(model, peer, threads, prompt, genLen);
+    Console.Error.WriteLine($"llama.cpp {peer}: prefill {b.PrefillTps:F1} tok/s, decode {b.DecodeTps:F1} tok/s");
+    rows.Add(new Row(ours, peer, a, b));
+}
+
+Console.WriteLine($"threads {threads}, prompt {promptLen} tokens, decode {genLen} tokens (batch 1), read bandwidth {bandwidth / 1e9:F1} GB/s");
+Console.WriteLine();
+Console.WriteLine("| precision (ours / llama.cpp) | prefill tok/s ours | llama.cpp | ratio | decode tok/s ours | llama.cpp | ratio | roofline tok/s | ours % of roofline |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+foreach (var r in rows)
+{
+    double roofline = bandwidth / r.Ours.WeightBytes;
+    Console.WriteLine($"| {r.OursName} / {r.PeerName} | {r.Ours.PrefillTps:F1} | {r.Peer.PrefillTps:F1} | {r.Ours.PrefillTps / r.Peer.PrefillTps:F2}x | " +
+                      $"{r.Ours.DecodeTps:F1} | {r.Peer.DecodeTps:F1} | {r.Ours.DecodeTps / r.Peer.DecodeTps:F2}x | {roofline:F1} | {r.Ours.DecodeTps / roofline * 100:F0}% |");
+}
+return 0;
+
+namespace Inference.Bench.Peer
+{
+    /// <summary>One engine's speed on one precision; WeightBytes is what a decode step streams.</summary>
+    public sealed record Result(double PrefillTps, double DecodeTps, long WeightBytes);
+
+    internal sealed record Row(string OursName, string PeerName, Result Ours, Result Peer);
+
+    /// <summary>Best of a few runs: the machine is shared, so the minimum time is the least disturbed.</summary>
+    internal static class Timing
+    {
+        public const int Runs = 3;
+
+        public static double Seconds(Action a)
+        {
+            var sw = Stopwatch.StartNew();
+            a();
+            return sw.Elapsed.TotalSeconds;
+        }
+    }
+}

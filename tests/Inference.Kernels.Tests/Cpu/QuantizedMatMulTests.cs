@@ -1,0 +1,144 @@
+using Inference.Kernels;
+using Inference.Kernels.Cpu;
+using Inference.Kernels.Reference;
+
+namespace Inference.Tests.Cpu;
+
+/// <summary>Int8/int4 matmuls against dequantize-then-multiply, and their batch invariance.</summary>
+public sealed unsafe class QuantizedMatMulTests : IDisposable
+{
+    private readonly CpuBackend _b = new(threads: 2);
+
+    public void Dispose() => _b.Dispose();
+
+    private CpuActivation Act(int rows, int cols, float[]? data = null)
+    {
+        var a = (CpuActivation)_b.Allocate(Math.Max(rows, 1), cols);
+        data?.AsSpan().CopyTo(new Span<float>(a.Data, rows * cols));
+        return a;
+    }
+
+    private static float[] Read(CpuActivation a, int rows) => new ReadOnlySpan<float>(a.Data, rows * a.Cols).ToArray();
+
+    /// <summary>format: "int8", "int4" (symmetric) or "int4z" (zero points).</summary>
+    private static HostWeight Quantized(string format, int outF, int k, int groupSize, int seed)
+    {
+        using var f32 = HostWeight.FromFloats("w", outF, k, TestData.Random(outF * k, seed));
+        return format == "int8" ? Quantizer.ToInt8(f32) : Quantizer.ToInt4(f32, groupSize, format == "int4z");
+    }
+
+    private static float[] Dense(HostWeight w)
+    {
+        var all = new float[w.ElementCount];
+        for (int r = 0; r < w.Rows; r++) w.ReadRow(r, all.AsSpan(r * w.Cols, w.Cols));
+        return all;
+    }
+
+    [Theory]
+    [InlineData("int8", 0, 32, 8, 0)]
+    [InlineData("int8", 1, 1, 1, 0)]
+    [InlineData("int8", 1, 17, 5, 0)]
+    [InlineData("int8", 3, 33, 13, 0)]
+    [InlineData("int8", 4, 64, 8, 0)]
+    [InlineData("int8", 5, 100, 37, 0)]
+    [InlineData("int8", 9, 256, 70, 0)]
+    [InlineData("int4", 1, 32, 4, 32)]
+    [InlineData("int4", 2, 64, 7, 32)]
+    [InlineData("int4", 7, 96, 13, 32)]
+    [InlineData("int4", 1, 128, 9, 64)]
+    [InlineData("int4", 6, 128, 9, 64)]
+    [InlineData("int4", 3, 48, 5, 16)]
+    [InlineData("int4", 5, 10, 3, 2)]
+    [InlineData("int4z", 1, 64, 11, 32)]
+    [InlineData("int4z", 8, 256, 21, 32)]
+    public void MatchesDequantizedReference(string format, int rows, int k, int outF, int groupSize)
+    {
+        using var w = Quantized(format, outF, k, groupSize, 1 + k);
+        var dense = Dense(w);
+        var xs = TestData.Random(rows * k, 2 + rows);
+        using var x = Act(rows, k, xs);
+        using var y = Act(rows, outF);
+        _b.MatMul(x, _b.LoadWeight(w), null, y, rows);
+        var expected = new float[rows * outF];
+        ReferenceOps.MatMul(xs, dense, default, expected, rows, k, outF);
+        TestData.AssertClose(Read(y, rows), expected, 1e-5, $"{format} matmul {rows}x{k}x{outF}");
+    }
+
+    [Theory]
+    [InlineData("int8", 77, 43, 0)]
+    [InlineData("int4", 96, 43, 32)]
+    [InlineData("int4z", 128, 22, 64)]
+    [InlineData("int4", 48, 9, 16)]
+    public void RowIsIndependentOfBatch(string format, int k, int outF, int groupSize)
+    {
+        using var w = Quantized(format, outF, k, groupSize, 5);
+        var xs = TestData.Random(9 * k, 6);
+        using var x9 = Act(9, k, xs);
+        using var y9 = Act(9, outF);
+        _b.MatMul(x9, _b.LoadWeight(w), null, y9, 9);
+        for (int r = 0; r < 9; r++)
+        {
+            using var x1 = Act(1, k, xs.AsSpan(r * k, k).ToArray());
+            using var y1 = Act(1, outF);
+            _b.MatMul(x1, _b.LoadWeight(w), null, y1, 1);
+            Assert.Equal(Read(y9, 9).AsSpan(r * outF, outF).ToArray(), Read(y1, 1));
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 13)]
+    [InlineData(8, 257)]
+    public void Int8RoundTripIsWithinHalfAStep(int rows, int cols)
+    {
+        var v = TestData.Random(rows * cols, 9, 3f);
+        using var f32 = HostWeight.FromFloats("w", rows, cols, v);
+        using var q = Quantizer.ToInt8(f32);
+        var d = Dense(q);
+        for (int r = 0; r < rows; r++)
+        {
+            float scale = ((float*)q.Scales)[r];
+            for (int i = 0; i < cols; i++) Assert.True(Math.Abs(d[r * cols + i] - v[r * cols + i]) <= scale * 0.5001f);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    // One step, not half: the extreme opposite the one that sets the scale can clamp (as in Q4_0).
+    public void Int4RoundTripIsWithinOneStep(bool zeroPoints)
+    {
+        const int rows = 5, cols = 128, gs = 32;
+        var v = TestData.Random(rows * cols, 10, 2f);
+        using var f32 = HostWeight.FromFloats("w", rows, cols, v);
+        using var q = Quantizer.ToInt4(f32, gs, zeroPoints);
+        var d = Dense(q);
+        for (int r = 0; r < rows; r++)
+            for (int i = 0; i < cols; i++)
+            {
+                float scale = MathF.Abs((float)((Half*)q.Scales)[r * (cols / gs) + i / gs]);
+                Assert.True(Math.Abs(d[r * cols + i] - v[r * cols + i]) <= scale * 1.0001f + 1e-6f, $"{r},{i}");
+            }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(6)]
+    public void FusedMatMulEqualsSeparateCalls(int rows)
+    {
+        const int k = 64;
+        using var w1 = Quantized("int8", 20, k, 0, 11);
+        using var w2 = Quantized("int4", 9, k, 32, 12);
+        using var w3 = HostWeight.FromFloats("w3", 7, k, TestData.Random(7 * k, 13));
+        using var bias = HostWeight.FromFloats("b", 1, 9, TestData.Random(9, 14));
+        using var x = Act(rows, k, TestData.Random(rows * k, 15));
+        using CpuActivation y1 = Act(rows, 20), y2 = Act(rows, 9), y3 = Act(rows, 7), s1 = Act(rows, 20), s2 = Act(rows, 9), s3 = Act(rows, 7);
+        IComputeBackend b = _b;
+        b.MatMulFused(x, rows, b.LoadWeight(w1), null, y1, b.LoadWeight(w2), b.LoadWeight(bias), y2, b.LoadWeight(w3), null, y3);
+        b.MatMul(x, b.LoadWeight(w1), null, s1, rows);
+        b.MatMul(x, b.LoadWeight(w2), b.LoadWeight(bias), s2, rows);
+        b.MatMul(x, b.LoadWeight(w3), null, s3, rows);
+        Assert.Equal(Read(s1, rows), Read(y1, rows));
+        Assert.Equal(Read(s2, rows), Read(y2, rows));
+        Assert.Equal(Read(s3, rows), Read(y3, rows));
+    }
+}
