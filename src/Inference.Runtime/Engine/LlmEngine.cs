@@ -36,7 +36,8 @@ public sealed class LlmEngine : IDisposable
     private volatile bool _stopping;
     private int[] _tokenScratch = new int[256];
     private long _promptTokens, _generationTokens, _steps;
-    private SchedulerStats _lastStats;
+    // Published as one immutable box so readers on other threads never see a half-written struct.
+    private volatile StrongBox<SchedulerStats> _lastStats;
     private int _pendingCount;
 
     public IEngineObserver? Observer { get; set; }
@@ -73,7 +74,7 @@ public sealed class LlmEngine : IDisposable
             MaxWaiting = options.MaxWaiting,
         });
         _eosIds = model.EosTokenIds.ToArray();
-        _lastStats = _scheduler.GetStats();
+        _lastStats = new(_scheduler.GetStats());
         _thread = new Thread(Loop) { IsBackground = true, Name = "inference-engine" };
         _thread.Start();
     }
@@ -88,9 +89,9 @@ public sealed class LlmEngine : IDisposable
     }
 
     /// <summary>True when the waiting queue is at --max-waiting (the server answers 429).</summary>
-    public bool IsOverloaded => Options.MaxWaiting >= 0 && Volatile.Read(ref _pendingCount) + _lastStats.NumWaiting >= Options.MaxWaiting;
+    public bool IsOverloaded => Options.MaxWaiting >= 0 && Volatile.Read(ref _pendingCount) + _lastStats.Value.NumWaiting >= Options.MaxWaiting;
 
-    public EngineStats GetStats() => new(_lastStats, Interlocked.Read(ref _promptTokens), Interlocked.Read(ref _generationTokens), Interlocked.Read(ref _steps));
+    public EngineStats GetStats() => new(_lastStats.Value, Interlocked.Read(ref _promptTokens), Interlocked.Read(ref _generationTokens), Interlocked.Read(ref _steps));
 
     /// <summary>
     /// Queues a request and returns the reader of its outputs; with n &gt; 1 the samples share the prompt's
@@ -155,7 +156,7 @@ public sealed class LlmEngine : IDisposable
                 DrainCommands();
                 if (!_scheduler.HasUnfinishedRequests)
                 {
-                    _lastStats = _scheduler.GetStats();
+                    _lastStats = new(_scheduler.GetStats());
                     _signal.Wait();
                     continue;
                 }
@@ -238,7 +239,7 @@ public sealed class LlmEngine : IDisposable
             foreach (var r in refused)
                 if (_sequences.TryGetValue(r.Id, out var state) && r.IsFinished)
                     Finish(state, r.FinishReason ?? FinishReason.Error, r.ErrorMessage);
-            _lastStats = _scheduler.GetStats();
+            _lastStats = new(_scheduler.GetStats());
             if (output.FinishedRequestIds.Count == 0 && refused.Count == 0) _signal.Wait(10);
             return;
         }
@@ -300,8 +301,9 @@ public sealed class LlmEngine : IDisposable
         Interlocked.Add(ref _promptTokens, promptTokens);
         Interlocked.Add(ref _generationTokens, genTokens);
         Interlocked.Increment(ref _steps);
-        _lastStats = _scheduler.GetStats();
-        Observer?.OnStep(output.TotalNumScheduledTokens, promptTokens, genTokens, output.PreemptedRequestIds.Count, _lastStats);
+        var stats = _scheduler.GetStats();
+        _lastStats = new(stats);
+        Observer?.OnStep(output.TotalNumScheduledTokens, promptTokens, genTokens, output.PreemptedRequestIds.Count, stats);
     }
 
     private void Emit(SequenceState s, bool finished, FinishReason? reason, string? error)
