@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Inference.Kernels.Cpu;
 
@@ -27,6 +29,81 @@ internal readonly unsafe struct PagedAttentionJob(
     }
 
     public static int JobsPerToken(int kvHeads, int kvHeadsPerJob) => (kvHeads + kvHeadsPerJob - 1) / kvHeadsPerJob;
+
+    /// <summary>
+    /// Pulls the next block's K and V rows of this job's heads toward L2 while the current block is
+    /// computed: the per-head walk reads each slot at a kvDim stride, which the hardware prefetchers
+    /// follow poorly, and decode attention waits on DRAM otherwise.
+    /// </summary>
+    private void Prefetch(int block, int n, int kvh0, int kvh1)
+    {
+        if (!Sse.IsSupported) return;
+        int kvDim = shape.KvDim, headDim = shape.HeadDim, blockSize = cache.Shape.BlockSize;
+        long first = (long)block * blockSize * kvDim + kvh0 * headDim;
+        int span = (kvh1 - kvh0) * headDim;
+        float* k = cache.K(layer) + first;
+        float* v = cache.V(layer) + first;
+        for (int j = 0; j < n; j++)
+            for (int d = 0; d < span; d += 16)
+            {
+                Sse.Prefetch1(k + (long)j * kvDim + d);
+                Sse.Prefetch1(v + (long)j * kvDim + d);
+            }
+    }
+
+    private static float MaxOf(Vector512<float> v)
+    {
+        var h = Vector256.Max(v.GetLower(), v.GetUpper());
+        var q = Vector128.Max(h.GetLower(), h.GetUpper());
+        float a = MathF.Max(q.GetElement(0), q.GetElement(1));
+        float b = MathF.Max(q.GetElement(2), q.GetElement(3));
+        return MathF.Max(a, b);
+    }
+
+    /// <summary>
+    /// acc = acc * corr, then acc = fma(p[j], v[j], acc) for each key j in order: the same element-wise
+    /// operations as a Scale and one Axpy per key, but with up to 64 accumulator floats held in registers
+    /// across the keys instead of stored and reloaded once per key.
+    /// </summary>
+    private static void AccumulateV(float* acc, float corr, float* p, float* vb, int n, int kvDim, int headDim)
+    {
+        int d = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; d + 64 <= headDim; d += 64)
+            {
+                var a0 = Vector512.Load(acc + d) * corr;
+                var a1 = Vector512.Load(acc + d + 16) * corr;
+                var a2 = Vector512.Load(acc + d + 32) * corr;
+                var a3 = Vector512.Load(acc + d + 48) * corr;
+                float* v = vb + d;
+                for (int j = 0; j < n; j++, v += kvDim)
+                {
+                    var e = Vector512.Create(p[j]);
+                    a0 = Vector512.FusedMultiplyAdd(e, Vector512.Load(v), a0);
+                    a1 = Vector512.FusedMultiplyAdd(e, Vector512.Load(v + 16), a1);
+                    a2 = Vector512.FusedMultiplyAdd(e, Vector512.Load(v + 32), a2);
+                    a3 = Vector512.FusedMultiplyAdd(e, Vector512.Load(v + 48), a3);
+                }
+                a0.Store(acc + d);
+                a1.Store(acc + d + 16);
+                a2.Store(acc + d + 32);
+                a3.Store(acc + d + 48);
+            }
+            for (; d + 16 <= headDim; d += 16)
+            {
+                var a = Vector512.Load(acc + d) * corr;
+                float* v = vb + d;
+                for (int j = 0; j < n; j++, v += kvDim)
+                    a = Vector512.FusedMultiplyAdd(Vector512.Create(p[j]), Vector512.Load(v), a);
+                a.Store(acc + d);
+            }
+        }
+        if (d == headDim) return;
+        // Remainder (or no 512-bit vectors): element-wise, so any width gives the same values.
+        VecOps.Scale(acc + d, corr, headDim - d);
+        for (int j = 0; j < n; j++) VecOps.Axpy(p[j], vb + (long)j * kvDim + d, acc + d, headDim - d);
+    }
 
     public void Execute(int item)
     {
@@ -65,6 +142,7 @@ internal readonly unsafe struct PagedAttentionJob(
             float* kBlock = kBase + ((long)block * blockSize) * kvDim;
             float* vBlock = vBase + ((long)block * blockSize) * kvDim;
             var sc = scores[..n];
+            if (b + 1 < numBlocks) Prefetch(meta.BlockTables[tableBase + b + 1], Math.Min(blockSize, ctx - (b + 1) * blockSize), kvh0, kvh1);
             for (int kvh = kvh0; kvh < kvh1; kvh++)
             {
                 float* kb = kBlock + kvh * headDim;
@@ -83,22 +161,28 @@ internal readonly unsafe struct PagedAttentionJob(
                         SimdDot.Dot4(qh, k0, k0 + kvDim, k0 + 2 * kvDim, k0 + 3 * kvDim, headDim, sp + j);
                     }
                     for (; j < n; j++) sp[j] = SimdDot.Dot(qh, kb + (long)j * kvDim, headDim);
-                    TensorPrimitives.Multiply(sc, shape.Scale, sc);
                     float m = mP[i];
-                    float bm = TensorPrimitives.Max(sc);
-                    float mNew = MathF.Max(m, bm);
-                    float corr = MathF.Exp(m - mNew);
-                    float l = lP[i] * corr;
-                    VecOps.Scale(accP, corr, headDim);
-                    // One vectorized exp over the block instead of a scalar exp per key.
-                    TensorPrimitives.Subtract(sc, mNew, sc);
-                    TensorPrimitives.Exp(sc, sc);
-                    for (j = 0; j < n; j++)
+                    float mNew, corr;
+                    if (n == 16 && Vector512.IsHardwareAccelerated)
                     {
-                        float e = sp[j];
-                        l += e;
-                        VecOps.Axpy(e, vb + (long)j * kvDim, accP, headDim);
+                        // A full block is one vector: the library calls cost more than the math at this length.
+                        var sv = Vector512.Load(sp) * shape.Scale;
+                        mNew = MathF.Max(m, MaxOf(sv));
+                        corr = MathF.Exp(m - mNew);
+                        (sv - Vector512.Create(mNew)).Store(sp);
                     }
+                    else
+                    {
+                        TensorPrimitives.Multiply(sc, shape.Scale, sc);
+                        mNew = MathF.Max(m, TensorPrimitives.Max(sc));
+                        corr = MathF.Exp(m - mNew);
+                        TensorPrimitives.Subtract(sc, mNew, sc);
+                    }
+                    float l = lP[i] * corr;
+                    // One vectorized exp over the block instead of a scalar exp per key.
+                    TensorPrimitives.Exp(sc, sc);
+                    for (j = 0; j < n; j++) l += sp[j];
+                    AccumulateV(accP, corr, sp, vb, n, kvDim, headDim);
                     mP[i] = mNew;
                     lP[i] = l;
                 }
