@@ -126,8 +126,9 @@ public sealed unsafe class CpuBackend : IComputeBackend
     public void Attention(IActivation q, IKvCache cache, int layer, AttentionShape shape, IActivation output)
     {
         var m = Meta;
-        var job = new PagedAttentionJob(m, _tokenSeq, (CpuActivation)q, (CpuKvCache)cache, layer, shape, (CpuActivation)output);
-        _pool.Run(m.NumTokens * shape.NumKvHeads, ref job);
+        int perJob = PagedAttentionJob.KvHeadsPerJob(m.NumTokens, shape.NumKvHeads, _pool.Threads);
+        var job = new PagedAttentionJob(m, _tokenSeq, (CpuActivation)q, (CpuKvCache)cache, layer, shape, (CpuActivation)output, perJob);
+        _pool.Run(m.NumTokens * PagedAttentionJob.JobsPerToken(shape.NumKvHeads, perJob), ref job);
     }
 
     public void SiluMul(IActivation gate, IActivation up, IActivation output, int rows)

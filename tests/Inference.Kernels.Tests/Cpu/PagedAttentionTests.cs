@@ -19,6 +19,8 @@ public sealed unsafe class PagedAttentionTests : IDisposable
     [InlineData(8, 4, 16, 16)]
     [InlineData(8, 1, 64, 16)]
     [InlineData(16, 2, 128, 5)]
+    [InlineData(6, 3, 24, 7)]
+    [InlineData(12, 12, 64, 16)]
     public void MixedBatchMatchesReference(int heads, int kvHeads, int headDim, int blockSize)
     {
         // (cached tokens before this step, new tokens this step) per sequence.
@@ -94,6 +96,60 @@ public sealed unsafe class PagedAttentionTests : IDisposable
             var actual = new ReadOnlySpan<float>(oa.Row(row), n * qDim);
             TestData.AssertClose(actual, expected, 1e-5, $"sequence {s}");
             row += n;
+        }
+    }
+
+    /// <summary>
+    /// A query's output must be bit-identical whether its step has one token (heads split across jobs)
+    /// or many (all heads of a token in one job).
+    /// </summary>
+    [Theory]
+    [InlineData(12, 12, 64, 16)]
+    [InlineData(6, 3, 24, 7)]
+    [InlineData(8, 2, 40, 5)]
+    public void OutputDoesNotDependOnBatch(int heads, int kvHeads, int headDim, int blockSize)
+    {
+        const int len = 53, first = 20;
+        int kvDim = kvHeads * headDim, qDim = heads * headDim;
+        int nb = (len + blockSize - 1) / blockSize;
+        using var cache = (CpuKvCache)_b.AllocateKvCache(new KvCacheShape(1, nb + 1, blockSize, kvHeads, headDim));
+        var k = TestData.Random(len * kvDim, 11);
+        var v = TestData.Random(len * kvDim, 12);
+        var table = Enumerable.Range(1, nb).Reverse().ToArray();
+        for (int p = 0; p < len; p++)
+        {
+            long slot = table[p / blockSize] * blockSize + p % blockSize;
+            k.AsSpan(p * kvDim, kvDim).CopyTo(new Span<float>(cache.K(0) + slot * kvDim, kvDim));
+            v.AsSpan(p * kvDim, kvDim).CopyTo(new Span<float>(cache.V(0) + slot * kvDim, kvDim));
+        }
+        int many = len - first;
+        var q = TestData.Random(many * qDim, 13);
+        var shape = new AttentionShape(heads, kvHeads, headDim, 1f / MathF.Sqrt(headDim));
+
+        StepMetadata Meta(int from, int count)
+        {
+            var m = new StepMetadata(count, 1, 16) { NumTokens = count, NumSeqs = 1 };
+            for (int b = 0; b < nb; b++) m.BlockTables[b] = table[b];
+            for (int i = 0; i < count; i++) m.Positions[i] = from + i;
+            m.QueryStart[1] = count;
+            m.SeqLens[0] = from + count;
+            return m;
+        }
+
+        using var qa = (CpuActivation)_b.Allocate(many, qDim);
+        using var oa = (CpuActivation)_b.Allocate(many, qDim);
+        q.AsSpan().CopyTo(new Span<float>(qa.Data, many * qDim));
+        _b.BeginStep(Meta(first, many));
+        _b.Attention(qa, cache, 0, shape, oa);
+
+        using var q1 = (CpuActivation)_b.Allocate(1, qDim);
+        using var o1 = (CpuActivation)_b.Allocate(1, qDim);
+        foreach (int row in new[] { 0, 7, many - 1 })
+        {
+            q.AsSpan(row * qDim, qDim).CopyTo(q1.RowSpan(0));
+            _b.BeginStep(Meta(first + row, 1));
+            _b.Attention(q1, cache, 0, shape, o1);
+            Assert.True(o1.RowSpan(0).SequenceEqual(oa.RowSpan(row)), $"row {row} differs between a 1-token and a {many}-token step");
         }
     }
 }
