@@ -62,8 +62,14 @@ public sealed partial class IlgpuBackend
         var c = (IlgpuKvCache)cache;
         int kvDim = c.Shape.KvDim;
         if (rows == 0) return;
-        var kernel = _kernels.Get("store_kv", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>(StoreKvKernel.Run));
-        kernel(rows * kvDim, ((IlgpuActivation)k).View, ((IlgpuActivation)v).View, _step.SlotMapping, c.K(layer), c.V(layer), kvDim);
+        if (c.IsF16) StoreKv(k, v, c.K16(layer), c.V16(layer), rows, kvDim);
+        else StoreKv(k, v, c.K32(layer), c.V32(layer), rows, kvDim);
+    }
+
+    private void StoreKv<TKv>(IActivation k, IActivation v, TKv kCache, TKv vCache, int rows, int kvDim) where TKv : struct, IKvView
+    {
+        var kernel = _kernels.Get($"store_kv<{typeof(TKv).Name}>", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, TKv, TKv, int>(StoreKvKernel.Run));
+        kernel(rows * kvDim, ((IlgpuActivation)k).View, ((IlgpuActivation)v).View, _step.SlotMapping, kCache, vCache, kvDim);
     }
 
     public void GatherSampleRows(IActivation src, IActivation dst)

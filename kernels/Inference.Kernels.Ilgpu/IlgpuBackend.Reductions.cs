@@ -79,9 +79,16 @@ public sealed partial class IlgpuBackend
         var c = (IlgpuKvCache)cache;
         var args = AttentionConfig(shape, c.Shape.BlockSize, m.MaxBlocksPerSeq);
         _step.EnsureTiles(args.TileTokens);
-        var k = _kernels.Get("paged_attention", a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>, AttentionArgs>(PagedAttentionKernel.Run));
         var config = new KernelConfig(new Index2D(_step.NumTiles, shape.NumKvHeads), new Index2D(AttentionGroup, 1), SharedMemoryConfig.RequestDynamic<float>(args.SharedFloats));
-        k(config, ((IlgpuActivation)q).View, c.K(layer), c.V(layer), ((IlgpuActivation)output).View, _step.Tiles, _step.Positions, _step.BlockTables, args);
+        if (c.IsF16) Attention(config, q, c.K16(layer), c.V16(layer), output, args);
+        else Attention(config, q, c.K32(layer), c.V32(layer), output, args);
+    }
+
+    private void Attention<TKv>(KernelConfig config, IActivation q, TKv kCache, TKv vCache, IActivation output, AttentionArgs args)
+        where TKv : struct, IKvView
+    {
+        var k = _kernels.Get($"paged_attention<{typeof(TKv).Name}>", a => a.LoadStreamKernel<ArrayView<float>, TKv, TKv, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>, AttentionArgs>(PagedAttentionKernel.Run));
+        k(config, ((IlgpuActivation)q).View, kCache, vCache, ((IlgpuActivation)output).View, _step.Tiles, _step.Positions, _step.BlockTables, args);
     }
 
     /// <summary>Tile sizes that fit the device's shared memory; they change speed, never a query's result.</summary>

@@ -95,6 +95,9 @@ public sealed partial class IlgpuBackend : IComputeBackend
 
     public IKvCache AllocateKvCache(KvCacheShape shape) => new IlgpuKvCache(Accelerator, shape);
 
+    /// <summary>F16 on a GPU, where decode attention is bound by reading the cache; the CPU accelerator is for tests.</summary>
+    public KvCacheDType PreferredKvCacheDType => Kind == IlgpuDeviceKind.Cuda ? KvCacheDType.F16 : KvCacheDType.F32;
+
     public void BeginStep(StepMetadata meta) => _step.Upload(meta);
 
     private StepMetadata Meta => _step.Meta ?? throw new InvalidOperationException("BeginStep was not called");

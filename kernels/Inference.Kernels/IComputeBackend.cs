@@ -35,6 +35,9 @@ public interface IComputeBackend : IDisposable
     IActivation Allocate(int maxRows, int cols);
     IKvCache AllocateKvCache(KvCacheShape shape);
 
+    /// <summary>The KV element type `--kv-cache-dtype auto` picks on this backend.</summary>
+    KvCacheDType PreferredKvCacheDType => KvCacheDType.F32;
+
     /// <summary>Makes the step's metadata visible to the following ops (a GPU uploads it once).</summary>
     void BeginStep(StepMetadata meta);
 

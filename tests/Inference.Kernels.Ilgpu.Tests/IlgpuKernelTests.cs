@@ -187,10 +187,12 @@ public abstract class IlgpuKernelTests : IDisposable
         Assert.Equal(src.AsSpan(1 * cols, cols).ToArray(), got.AsSpan(cols, cols).ToArray());
     }
 
-    [DeviceFact]
-    public void StoreKvWritesSlots()
+    [DeviceTheory]
+    [InlineData(KvCacheDType.F32)]
+    [InlineData(KvCacheDType.F16)]
+    public void StoreKvWritesSlots(KvCacheDType dtype)
     {
-        var shape = new KvCacheShape(2, 4, 4, 2, 8);
+        var shape = new KvCacheShape(2, 4, 4, 2, 8, dtype);
         var cc = Own(_cpu.AllocateKvCache(shape));
         var cg = Own(Gpu.AllocateKvCache(shape));
         var m = SimpleStep(3, 10, 17);
@@ -266,11 +268,23 @@ public abstract class IlgpuKernelTests : IDisposable
     [InlineData(128, 4, 16)]
     [InlineData(64, 8, 16)]
     [InlineData(128, 8, 8)]
-    public void PagedAttentionMatchesCpu(int headDim, int ratio, int blockSize)
+    public void PagedAttentionMatchesCpu(int headDim, int ratio, int blockSize) =>
+        AttentionMatchesCpu(headDim, ratio, blockSize, KvCacheDType.F32);
+
+    /// <summary>Both sides hold the same F16-rounded K/V; only the widening and the math are compared.</summary>
+    [DeviceTheory]
+    [InlineData(64, 1, 16)]
+    [InlineData(128, 4, 16)]
+    [InlineData(64, 8, 16)]
+    [InlineData(24, 3, 8)]
+    public void PagedAttentionMatchesCpuF16(int headDim, int ratio, int blockSize) =>
+        AttentionMatchesCpu(headDim, ratio, blockSize, KvCacheDType.F16);
+
+    private void AttentionMatchesCpu(int headDim, int ratio, int blockSize, KvCacheDType dtype)
     {
         const int kvHeads = 2, numBlocks = 12;
         var shape = new AttentionShape(kvHeads * ratio, kvHeads, headDim, 1f / MathF.Sqrt(headDim));
-        var kv = new KvCacheShape(1, numBlocks, blockSize, kvHeads, headDim);
+        var kv = new KvCacheShape(1, numBlocks, blockSize, kvHeads, headDim, dtype);
         var (cc, cg) = RandomCache(kv, 20 + headDim + ratio);
         // Lengths off the tile and block sizes: prefill 11, chunk of 6 at 13, decode at 30.
         var m = MixedStep(blockSize, numBlocks, [(0, 11), (13, 6), (30, 1)], 21);

@@ -14,8 +14,8 @@ namespace Inference.Kernels.Ilgpu.Kernels;
 /// </summary>
 public static class PagedAttentionKernel
 {
-    public static void Run(ArrayView<float> q, ArrayView<float> kCache, ArrayView<float> vCache, ArrayView<float> output,
-        ArrayView<int> tiles, ArrayView<int> positions, ArrayView<int> blockTables, AttentionArgs a)
+    public static void Run<TKv>(ArrayView<float> q, TKv kCache, TKv vCache, ArrayView<float> output,
+        ArrayView<int> tiles, ArrayView<int> positions, ArrayView<int> blockTables, AttentionArgs a) where TKv : struct, IKvView
     {
         int tid = Group.IdxX;
         int nThreads = Group.DimX;
@@ -77,8 +77,8 @@ public static class PagedAttentionKernel
                 int c = e - j * d;
                 long src = (slot0 + j) * kvDim + kvh * d + c;
                 bool inContext = key0 + j < ctxEnd;
-                ks[e] = inContext ? kCache[src] : 0f;
-                vs[e] = inContext ? vCache[src] : 0f;
+                ks[e] = inContext ? kCache.Load(src) : 0f;
+                vs[e] = inContext ? vCache.Load(src) : 0f;
             }
             Group.Barrier();
 

@@ -114,6 +114,17 @@ public sealed unsafe class CpuBackend : IComputeBackend
         var ka = (CpuActivation)k;
         var va = (CpuActivation)v;
         int kvDim = c.Shape.KvDim;
+        if (c.IsF16)
+        {
+            Half* kh = c.KHalf(layer), vh = c.VHalf(layer);
+            for (int t = 0; t < rows; t++)
+            {
+                long slot = m.SlotMapping[t];
+                TensorPrimitives.ConvertToHalf(new ReadOnlySpan<float>(ka.Row(t), kvDim), new Span<Half>(kh + slot * kvDim, kvDim));
+                TensorPrimitives.ConvertToHalf(new ReadOnlySpan<float>(va.Row(t), kvDim), new Span<Half>(vh + slot * kvDim, kvDim));
+            }
+            return;
+        }
         float* kc = c.K(layer), vc = c.V(layer);
         for (int t = 0; t < rows; t++)
         {

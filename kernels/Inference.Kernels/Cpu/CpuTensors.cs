@@ -36,20 +36,21 @@ public sealed class CpuWeight(HostWeight host) : IDeviceWeight
     public void Dispose() { }
 }
 
-/// <summary>Paged F32 K/V for all layers: per layer K and V are [NumSlots, KvDim].</summary>
+/// <summary>Paged K/V for all layers (F32 or F16 elements): per layer K and V are [NumSlots, KvDim].</summary>
 public sealed unsafe class CpuKvCache : IKvCache
 {
     private readonly NativeBuffer[] _k;
     private readonly NativeBuffer[] _v;
 
     public KvCacheShape Shape { get; }
+    public bool IsF16 => Shape.DType == KvCacheDType.F16;
 
     public CpuKvCache(KvCacheShape shape)
     {
         Shape = shape;
         _k = new NativeBuffer[shape.NumLayers];
         _v = new NativeBuffer[shape.NumLayers];
-        long bytes = (long)shape.NumSlots * shape.KvDim * sizeof(float);
+        long bytes = (long)shape.NumSlots * shape.KvDim * shape.ElementBytes;
         for (int l = 0; l < shape.NumLayers; l++)
         {
             _k[l] = new NativeBuffer(bytes);
@@ -57,8 +58,14 @@ public sealed unsafe class CpuKvCache : IKvCache
         }
     }
 
-    public float* K(int layer) => (float*)_k[layer].Pointer;
-    public float* V(int layer) => (float*)_v[layer].Pointer;
+    public float* K(int layer) => (float*)Checked(_k, layer, KvCacheDType.F32);
+    public float* V(int layer) => (float*)Checked(_v, layer, KvCacheDType.F32);
+    public Half* KHalf(int layer) => (Half*)Checked(_k, layer, KvCacheDType.F16);
+    public Half* VHalf(int layer) => (Half*)Checked(_v, layer, KvCacheDType.F16);
+
+    // Reading F16 slots as floats (or the reverse) would be silent garbage, not a crash.
+    private byte* Checked(NativeBuffer[] buffers, int layer, KvCacheDType want) =>
+        Shape.DType == want ? (byte*)buffers[layer].Pointer : throw new InvalidOperationException($"the KV cache holds {Shape.DType}, not {want}");
 
     public void Dispose()
     {

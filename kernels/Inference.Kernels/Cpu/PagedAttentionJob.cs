@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -38,17 +40,41 @@ internal readonly unsafe struct PagedAttentionJob(
     private void Prefetch(int block, int n, int kvh0, int kvh1)
     {
         if (!Sse.IsSupported) return;
-        int kvDim = shape.KvDim, headDim = shape.HeadDim, blockSize = cache.Shape.BlockSize;
-        long first = (long)block * blockSize * kvDim + kvh0 * headDim;
-        int span = (kvh1 - kvh0) * headDim;
-        float* k = cache.K(layer) + first;
-        float* v = cache.V(layer) + first;
+        int kvDim = shape.KvDim, headDim = shape.HeadDim, blockSize = cache.Shape.BlockSize, eb = cache.Shape.ElementBytes;
+        long first = ((long)block * blockSize * kvDim + kvh0 * headDim) * eb;
+        int spanBytes = (kvh1 - kvh0) * headDim * eb;
+        long rowBytes = (long)kvDim * eb;
+        byte* k = (cache.IsF16 ? (byte*)cache.KHalf(layer) : (byte*)cache.K(layer)) + first;
+        byte* v = (cache.IsF16 ? (byte*)cache.VHalf(layer) : (byte*)cache.V(layer)) + first;
         for (int j = 0; j < n; j++)
-            for (int d = 0; d < span; d += 16)
+            for (int d = 0; d < spanBytes; d += 64)
             {
-                Sse.Prefetch1(k + (long)j * kvDim + d);
-                Sse.Prefetch1(v + (long)j * kvDim + d);
+                Sse.Prefetch1(k + j * rowBytes + d);
+                Sse.Prefetch1(v + j * rowBytes + d);
             }
+    }
+
+    /// <summary>
+    /// Widened K and V rows of one block for an F16 cache, per pool thread: pinned, so its address is
+    /// stable, and reused, so a step allocates nothing.
+    /// </summary>
+    [ThreadStatic] private static float[]? t_widened;
+
+    private static float* Widened(int floats)
+    {
+        var a = t_widened;
+        if (a is null || a.Length < floats) t_widened = a = GC.AllocateUninitializedArray<float>(floats, pinned: true);
+        return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(a));
+    }
+
+    /// <summary>
+    /// Widens rows [0, n) of this job's heads from an F16 block into dst with row stride span. Half to
+    /// float is exact, so the F32 math that follows is the same as for a pool that held those values.
+    /// </summary>
+    private static void Widen(Half* src, int kvDim, float* dst, int span, int n)
+    {
+        for (int j = 0; j < n; j++)
+            TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(src + (long)j * kvDim, span), new Span<float>(dst + (long)j * span, span));
     }
 
     private static float MaxOf(Vector512<float> v)
@@ -118,8 +144,16 @@ internal readonly unsafe struct PagedAttentionJob(
         int group = shape.NumHeads / kvHeads;
         int blockSize = cache.Shape.BlockSize;
         int kvDim = shape.KvDim;
-        float* kBase = cache.K(layer);
-        float* vBase = cache.V(layer);
+        bool f16 = cache.IsF16;
+        float* kBase = f16 ? null : cache.K(layer);
+        float* vBase = f16 ? null : cache.V(layer);
+        Half* kHalf = f16 ? cache.KHalf(layer) : null;
+        Half* vHalf = f16 ? cache.VHalf(layer) : null;
+        // F16 rows are widened per block into a dense [n, span] scratch; F32 rows are read in place.
+        int span = (kvh1 - kvh0) * headDim;
+        float* kWide = f16 ? Widened(2 * blockSize * span) : null;
+        float* vWide = kWide + (long)blockSize * span;
+        int stride = f16 ? span : kvDim;
         int tableBase = s * meta.MaxBlocksPerSeq;
         int h0 = kvh0 * group;
         int nh = (kvh1 - kvh0) * group;
@@ -139,10 +173,23 @@ internal readonly unsafe struct PagedAttentionJob(
         {
             int block = meta.BlockTables[tableBase + b];
             int n = Math.Min(blockSize, ctx - b * blockSize);
-            float* kBlock = kBase + ((long)block * blockSize) * kvDim;
-            float* vBlock = vBase + ((long)block * blockSize) * kvDim;
+            long blockFirst = (long)block * blockSize * kvDim;
             var sc = scores[..n];
             if (b + 1 < numBlocks) Prefetch(meta.BlockTables[tableBase + b + 1], Math.Min(blockSize, ctx - (b + 1) * blockSize), kvh0, kvh1);
+            float* kBlock, vBlock;
+            if (f16)
+            {
+                Widen(kHalf + blockFirst + kvh0 * headDim, kvDim, kWide, span, n);
+                Widen(vHalf + blockFirst + kvh0 * headDim, kvDim, vWide, span, n);
+                // Shifted so head kvh sits at (kvh - kvh0) * headDim, as the F32 path indexes it.
+                kBlock = kWide - kvh0 * headDim;
+                vBlock = vWide - kvh0 * headDim;
+            }
+            else
+            {
+                kBlock = kBase + blockFirst;
+                vBlock = vBase + blockFirst;
+            }
             for (int kvh = kvh0; kvh < kvh1; kvh++)
             {
                 float* kb = kBlock + kvh * headDim;
@@ -157,10 +204,10 @@ internal readonly unsafe struct PagedAttentionJob(
                     int j = 0;
                     for (; j + 4 <= n; j += 4)
                     {
-                        float* k0 = kb + (long)j * kvDim;
-                        SimdDot.Dot4(qh, k0, k0 + kvDim, k0 + 2 * kvDim, k0 + 3 * kvDim, headDim, sp + j);
+                        float* k0 = kb + (long)j * stride;
+                        SimdDot.Dot4(qh, k0, k0 + stride, k0 + 2 * stride, k0 + 3 * stride, headDim, sp + j);
                     }
-                    for (; j < n; j++) sp[j] = SimdDot.Dot(qh, kb + (long)j * kvDim, headDim);
+                    for (; j < n; j++) sp[j] = SimdDot.Dot(qh, kb + (long)j * stride, headDim);
                     float m = mP[i];
                     float mNew, corr;
                     if (n == 16 && Vector512.IsHardwareAccelerated)
@@ -182,7 +229,7 @@ internal readonly unsafe struct PagedAttentionJob(
                     // One vectorized exp over the block instead of a scalar exp per key.
                     TensorPrimitives.Exp(sc, sc);
                     for (j = 0; j < n; j++) l += sp[j];
-                    AccumulateV(accP, corr, sp, vb, n, kvDim, headDim);
+                    AccumulateV(accP, corr, sp, vb, n, stride, headDim);
                     mP[i] = mNew;
                     lP[i] = l;
                 }

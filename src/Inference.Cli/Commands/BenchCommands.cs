@@ -32,6 +32,7 @@ internal static class BenchCommands
         var json = new Option<bool>("--json") { Description = "print one JSON line" };
         var cmd = new Command("latency", "Batch-1 prefill and decode tokens/s");
         common.AddModelOptions(cmd);
+        cmd.Options.Add(common.KvCacheDType);
         foreach (var o in new Option[] { inputLen, outputLen, iterations, json }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
@@ -43,7 +44,8 @@ internal static class BenchCommands
             using var backend = common.Backend(r);
             const int blockSize = 16;
             int blocks = (inLen + outLen + blockSize - 1) / blockSize + 1;
-            using var runner = new ModelRunner(new LlamaModel(backend, model.Weights, inLen, 1), blocks, blockSize);
+            var kvDType = EngineOptions.ParseKvCacheDType(r.GetValue(common.KvCacheDType)) ?? backend.PreferredKvCacheDType;
+            using var runner = new ModelRunner(new LlamaModel(backend, model.Weights, inLen, 1), blocks, blockSize, kvDType);
             var table = Enumerable.Range(1, blocks - 1).ToArray();
             var rng = new SeededRandom(1234);
             var prompt = new int[inLen];

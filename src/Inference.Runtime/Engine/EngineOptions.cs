@@ -1,3 +1,5 @@
+using Inference.Kernels;
+
 namespace Inference.Engine;
 
 /// <summary>Engine settings (the server's and CLI's --block-size, --kv-cache-memory, ...).</summary>
@@ -13,6 +15,20 @@ public sealed record EngineOptions
     public int? MaxModelLen { get; init; }
     /// <summary>Waiting-queue limit beyond which new requests are refused (HTTP 429); -1 is unlimited.</summary>
     public int MaxWaiting { get; init; } = -1;
+    /// <summary>KV element type; null (auto) takes the backend's preference: F16 on CUDA, F32 on the CPU.</summary>
+    public KvCacheDType? KvCacheDType { get; init; }
+
+    /// <summary>The KV element type for <paramref name="backend"/> after resolving auto.</summary>
+    public KvCacheDType ResolveKvCacheDType(IComputeBackend backend) => KvCacheDType ?? backend.PreferredKvCacheDType;
+
+    /// <summary>Parses --kv-cache-dtype: auto (null), f32 or f16.</summary>
+    public static KvCacheDType? ParseKvCacheDType(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "auto" => null,
+        "f32" or "float32" or "float" => Kernels.KvCacheDType.F32,
+        "f16" or "float16" or "half" => Kernels.KvCacheDType.F16,
+        _ => throw new InferenceException($"--kv-cache-dtype must be auto, f32 or f16, got '{value}'"),
+    };
 
     public void Validate()
     {

@@ -54,15 +54,16 @@ public sealed class LlmEngine : IDisposable
         Options = options;
         var c = model.Config;
         MaxModelLen = Math.Min(options.MaxModelLen ?? c.MaxPositionEmbeddings, c.MaxPositionEmbeddings);
-        long bytesPerBlock = new KvCacheShape(c.NumLayers, 1, options.BlockSize, c.NumKvHeads, c.HeadDim).BytesPerBlock(sizeof(float));
+        var dtype = options.ResolveKvCacheDType(backend);
+        long bytesPerBlock = new KvCacheShape(c.NumLayers, 1, options.BlockSize, c.NumKvHeads, c.HeadDim, dtype).BytesPerBlock();
         long memory = options.KvCacheMemory ?? DefaultKvMemory(bytesPerBlock, options, MaxModelLen);
         NumBlocks = (int)Math.Min(int.MaxValue / options.BlockSize, memory / bytesPerBlock);
         if (NumBlocks < 2)
             throw new InferenceException($"--kv-cache-memory {memory} bytes holds {NumBlocks} blocks of {bytesPerBlock} bytes; at least 2 are needed");
-        log?.Invoke($"KV cache: {NumBlocks} blocks of {options.BlockSize} tokens ({(NumBlocks - 1L) * options.BlockSize} tokens, {memory / (1024.0 * 1024.0):F1} MiB)");
+        log?.Invoke($"KV cache: {NumBlocks} blocks of {options.BlockSize} tokens ({(NumBlocks - 1L) * options.BlockSize} tokens, {memory / (1024.0 * 1024.0):F1} MiB, {dtype})");
         int maxTokens = Math.Max(options.MaxNumBatchedTokens, 1);
         var llama = new LlamaModel(backend, model.Weights, maxTokens, options.MaxNumSeqs);
-        _runner = new ModelRunner(llama, NumBlocks, options.BlockSize);
+        _runner = new ModelRunner(llama, NumBlocks, options.BlockSize, dtype);
         _scheduler = new Scheduler(new SchedulerConfig
         {
             MaxNumBatchedTokens = maxTokens,

@@ -19,12 +19,12 @@ public sealed class ModelRunner : IDisposable
     public int NumBlocks { get; }
     public int VocabSize => _model.Config.VocabSize;
 
-    public ModelRunner(LlamaModel model, int numBlocks, int blockSize)
+    public ModelRunner(LlamaModel model, int numBlocks, int blockSize, KvCacheDType kvDType = KvCacheDType.F32)
     {
         _model = model;
         BlockSize = blockSize;
         NumBlocks = numBlocks;
-        KvCache = model.AllocateKvCache(numBlocks, blockSize);
+        KvCache = model.AllocateKvCache(numBlocks, blockSize, kvDType);
         int maxBlocksPerSeq = (model.Config.MaxPositionEmbeddings + blockSize - 1) / blockSize + 1;
         _meta = new StepMetadata(model.MaxTokens, model.MaxSeqs, maxBlocksPerSeq);
         _logits = new float[model.MaxSeqs * model.Config.VocabSize];

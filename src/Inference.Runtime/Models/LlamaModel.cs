@@ -79,8 +79,8 @@ public sealed class LlamaModel : IDisposable
     }
 
     /// <summary>A KV pool shaped for this model.</summary>
-    public IKvCache AllocateKvCache(int numBlocks, int blockSize) =>
-        _backend.AllocateKvCache(new KvCacheShape(_c.NumLayers, numBlocks, blockSize, _c.NumKvHeads, _c.HeadDim));
+    public IKvCache AllocateKvCache(int numBlocks, int blockSize, KvCacheDType dtype = KvCacheDType.F32) =>
+        _backend.AllocateKvCache(new KvCacheShape(_c.NumLayers, numBlocks, blockSize, _c.NumKvHeads, _c.HeadDim, dtype));
 
     /// <summary>
     /// Runs one step: writes every token's K/V into the cache and the logits of meta.SampleRows into

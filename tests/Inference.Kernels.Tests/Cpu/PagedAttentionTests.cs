@@ -21,13 +21,46 @@ public sealed unsafe class PagedAttentionTests : IDisposable
     [InlineData(16, 2, 128, 5)]
     [InlineData(6, 3, 24, 7)]
     [InlineData(12, 12, 64, 16)]
-    public void MixedBatchMatchesReference(int heads, int kvHeads, int headDim, int blockSize)
+    public void MixedBatchMatchesReference(int heads, int kvHeads, int headDim, int blockSize) =>
+        MixedBatch(heads, kvHeads, headDim, blockSize, KvCacheDType.F32);
+
+    /// <summary>F16 pool: the reference is fed the F16-rounded K/V, so only the widening is under test.</summary>
+    [Theory]
+    [InlineData(4, 4, 8, 4)]
+    [InlineData(8, 4, 16, 16)]
+    [InlineData(8, 1, 64, 16)]
+    [InlineData(16, 2, 128, 5)]
+    [InlineData(6, 3, 24, 7)]
+    [InlineData(12, 12, 64, 16)]
+    public void MixedBatchMatchesReferenceF16(int heads, int kvHeads, int headDim, int blockSize) =>
+        MixedBatch(heads, kvHeads, headDim, blockSize, KvCacheDType.F16);
+
+    private static float[] RoundToHalf(float[] x) => x.Select(f => (float)(Half)f).ToArray();
+
+    /// <summary>Writes one token's K and V row into a slot, converting for an F16 pool as StoreKv does.</summary>
+    private static void WriteSlot(CpuKvCache cache, long slot, ReadOnlySpan<float> k, ReadOnlySpan<float> v)
+    {
+        int kvDim = k.Length;
+        if (cache.IsF16)
+        {
+            for (int i = 0; i < kvDim; i++)
+            {
+                cache.KHalf(0)[slot * kvDim + i] = (Half)k[i];
+                cache.VHalf(0)[slot * kvDim + i] = (Half)v[i];
+            }
+            return;
+        }
+        k.CopyTo(new Span<float>(cache.K(0) + slot * kvDim, kvDim));
+        v.CopyTo(new Span<float>(cache.V(0) + slot * kvDim, kvDim));
+    }
+
+    private void MixedBatch(int heads, int kvHeads, int headDim, int blockSize, KvCacheDType dtype)
     {
         // (cached tokens before this step, new tokens this step) per sequence.
         (int Cached, int New)[] seqs = [(0, 19), (23, 7), (40, 1), (0, 1), (5, 1)];
         int kvDim = kvHeads * headDim, qDim = heads * headDim;
         int totalBlocks = 1 + seqs.Sum(s => (s.Cached + s.New + blockSize - 1) / blockSize);
-        var shape = new KvCacheShape(1, totalBlocks, blockSize, kvHeads, headDim);
+        var shape = new KvCacheShape(1, totalBlocks, blockSize, kvHeads, headDim, dtype);
         using var cache = (CpuKvCache)_b.AllocateKvCache(shape);
         var rng = new Random(42);
         var freeBlocks = Enumerable.Range(1, totalBlocks - 1).OrderBy(_ => rng.Next()).ToList();
@@ -54,10 +87,7 @@ public sealed unsafe class PagedAttentionTests : IDisposable
             {
                 long slot = table[p / blockSize] * blockSize + p % blockSize;
                 if (p < seqs[s].Cached)
-                {
-                    k.AsSpan(p * kvDim, kvDim).CopyTo(new Span<float>(cache.K(0) + slot * kvDim, kvDim));
-                    v.AsSpan(p * kvDim, kvDim).CopyTo(new Span<float>(cache.V(0) + slot * kvDim, kvDim));
-                }
+                    WriteSlot(cache, slot, k.AsSpan(p * kvDim, kvDim), v.AsSpan(p * kvDim, kvDim));
                 else
                 {
                     meta.TokenIds[row] = 0;
@@ -92,7 +122,9 @@ public sealed unsafe class PagedAttentionTests : IDisposable
         {
             int n = seqs[s].New;
             var expected = new float[n * qDim];
-            ReferenceOps.CausalAttention(q.AsSpan(row * qDim, n * qDim), allK[s], allV[s], expected, n, seqs[s].Cached, heads, kvHeads, headDim, scale);
+            var refK = dtype == KvCacheDType.F16 ? RoundToHalf(allK[s]) : allK[s];
+            var refV = dtype == KvCacheDType.F16 ? RoundToHalf(allV[s]) : allV[s];
+            ReferenceOps.CausalAttention(q.AsSpan(row * qDim, n * qDim), refK, refV, expected, n, seqs[s].Cached, heads, kvHeads, headDim, scale);
             var actual = new ReadOnlySpan<float>(oa.Row(row), n * qDim);
             TestData.AssertClose(actual, expected, 1e-5, $"sequence {s}");
             row += n;
@@ -107,20 +139,30 @@ public sealed unsafe class PagedAttentionTests : IDisposable
     [InlineData(12, 12, 64, 16)]
     [InlineData(6, 3, 24, 7)]
     [InlineData(8, 2, 40, 5)]
-    public void OutputDoesNotDependOnBatch(int heads, int kvHeads, int headDim, int blockSize)
+    public void OutputDoesNotDependOnBatch(int heads, int kvHeads, int headDim, int blockSize) =>
+        BatchInvariance(heads, kvHeads, headDim, blockSize, KvCacheDType.F32);
+
+    [Theory]
+    [InlineData(12, 12, 64, 16)]
+    [InlineData(6, 3, 24, 7)]
+    [InlineData(8, 2, 40, 5)]
+    [InlineData(5, 5, 12, 5)]
+    public void OutputDoesNotDependOnBatchF16(int heads, int kvHeads, int headDim, int blockSize) =>
+        BatchInvariance(heads, kvHeads, headDim, blockSize, KvCacheDType.F16);
+
+    private void BatchInvariance(int heads, int kvHeads, int headDim, int blockSize, KvCacheDType dtype)
     {
         const int len = 53, first = 20;
         int kvDim = kvHeads * headDim, qDim = heads * headDim;
         int nb = (len + blockSize - 1) / blockSize;
-        using var cache = (CpuKvCache)_b.AllocateKvCache(new KvCacheShape(1, nb + 1, blockSize, kvHeads, headDim));
+        using var cache = (CpuKvCache)_b.AllocateKvCache(new KvCacheShape(1, nb + 1, blockSize, kvHeads, headDim, dtype));
         var k = TestData.Random(len * kvDim, 11);
         var v = TestData.Random(len * kvDim, 12);
         var table = Enumerable.Range(1, nb).Reverse().ToArray();
         for (int p = 0; p < len; p++)
         {
             long slot = table[p / blockSize] * blockSize + p % blockSize;
-            k.AsSpan(p * kvDim, kvDim).CopyTo(new Span<float>(cache.K(0) + slot * kvDim, kvDim));
-            v.AsSpan(p * kvDim, kvDim).CopyTo(new Span<float>(cache.V(0) + slot * kvDim, kvDim));
+            WriteSlot(cache, slot, k.AsSpan(p * kvDim, kvDim), v.AsSpan(p * kvDim, kvDim));
         }
         int many = len - first;
         var q = TestData.Random(many * qDim, 13);
