@@ -74,7 +74,7 @@ internal readonly unsafe struct PagedAttentionJob(
     private static void Widen(Half* src, int kvDim, float* dst, int span, int n)
     {
         for (int j = 0; j < n; j++)
-            TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(src + (long)j * kvDim, span), new Span<float>(dst + (long)j * span, span));
+            HalfWiden.Run(src + (long)j * kvDim, dst + (long)j * span, span);
     }
 
     private static float MaxOf(Vector512<float> v)
