@@ -12,7 +12,6 @@ public static class Program
         var root = new RootCommand("Inference: an LLM inference server for Llama-family models (OpenAI API, gRPC, metrics)");
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(ModelCommands.Create());
-        BenchCommands.Extra.Add(Inference.Server.Bench.BenchServeCommand.Create);
         root.Subcommands.Add(BenchCommands.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(RunBatchCommand.Create());

@@ -16,12 +16,10 @@ internal static class BenchCommands
         var bench = new Command("bench", "Benchmarks");
         bench.Subcommands.Add(Latency());
         bench.Subcommands.Add(Throughput());
-        foreach (var extra in Extra) bench.Subcommands.Add(extra());
+        bench.Subcommands.Add(Inference.Server.Bench.BenchServeCommand.Create());
         return bench;
     }
 
-    /// <summary>Bench subcommands contributed by other assemblies (bench serve).</summary>
-    internal static readonly List<Func<Command>> Extra = [];
 
     private static Command Latency()
     {
@@ -38,13 +36,14 @@ internal static class BenchCommands
         {
             int inLen = r.GetValue(inputLen), outLen = r.GetValue(outputLen);
             if (inLen < 1 || outLen < 1) throw new InferenceException("--input-len and --output-len must be >= 1");
+            var requestedKv = EngineOptions.ParseKvCacheDType(r.GetValue(common.KvCacheDType));
             using var model = common.LoadModel(r);
             if (inLen + outLen > model.Config.MaxPositionEmbeddings)
                 throw new InferenceException($"--input-len + --output-len = {inLen + outLen} exceeds the model's context of {model.Config.MaxPositionEmbeddings}");
             using var backend = common.Backend(r);
             const int blockSize = 16;
             int blocks = (inLen + outLen + blockSize - 1) / blockSize + 1;
-            var kvDType = EngineOptions.ParseKvCacheDType(r.GetValue(common.KvCacheDType)) ?? backend.PreferredKvCacheDType;
+            var kvDType = requestedKv ?? backend.PreferredKvCacheDType;
             using var runner = new ModelRunner(new LlamaModel(backend, model.Weights, inLen, 1), blocks, blockSize, kvDType);
             var table = Enumerable.Range(1, blocks - 1).ToArray();
             var rng = new SeededRandom(1234);
@@ -113,9 +112,10 @@ internal static class BenchCommands
         {
             int n = r.GetValue(numPrompts), inLen = r.GetValue(inputLen), outLen = r.GetValue(outputLen);
             if (n < 1 || inLen < 1 || outLen < 1) throw new InferenceException("--num-prompts, --input-len and --output-len must be >= 1");
+            var engineOptions = common.EngineOptions(r);
             using var model = common.LoadModel(r);
             using var backend = common.Backend(r);
-            using var engine = new LlmEngine(model, backend, common.EngineOptions(r), CommonOptions.Log);
+            using var engine = new LlmEngine(model, backend, engineOptions, CommonOptions.Log);
             var rng = new SeededRandom(r.GetValue(seed));
             var prompts = new int[n][];
             for (int i = 0; i < n; i++)

@@ -25,9 +25,10 @@ internal static class GenerateCommand
         foreach (var o in new Option[] { prompt, maxTokens, temperature, topP, topK, minP, repetition, seed, ignoreEos }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            // Options first: a typo fails at once, not after the model has loaded.
+            var options = common.EngineOptions(r) with { MaxNumSeqs = 1 };
             using var model = common.LoadModel(r);
             using var backend = common.Backend(r);
-            var options = common.EngineOptions(r) with { MaxNumSeqs = 1 };
             using var engine = new LlmEngine(model, backend, options, CommonOptions.Log);
             var d = model.Defaults;
             var p = new SamplingParams

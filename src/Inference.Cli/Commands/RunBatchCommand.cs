@@ -24,9 +24,10 @@ internal static class RunBatchCommand
             string inputPath = r.GetValue(input)!;
             if (!File.Exists(inputPath)) throw new InferenceException($"--input file '{inputPath}' does not exist");
             var lines = File.ReadAllLines(inputPath);
+            var engineOptions = common.EngineOptions(r);
             using var model = common.LoadModel(r);
             using var backend = common.Backend(r);
-            using var engine = new LlmEngine(model, backend, common.EngineOptions(r), CommonOptions.Log);
+            using var engine = new LlmEngine(model, backend, engineOptions, CommonOptions.Log);
             return Run(engine, r.GetValue(name), lines, r.GetValue(output)!);
         });
         return cmd;

@@ -54,6 +54,15 @@ public sealed class GenerateCliTests
     }
 
     [Fact]
+    public void BadEngineOptionFailsBeforeTheModelLoads()
+    {
+        // The folder does not exist: the option error must come first, naming the option and the value.
+        var r = CliRunner.Run("generate", "--model", "/no/such/model", "--prompt", "x", "--kv-cache-dtype", "fp8");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--kv-cache-dtype must be auto, f32 or f16, got 'fp8'", r.Stderr);
+    }
+
+    [Fact]
     public void ModelRandomWritesLoadableShardedFolder()
     {
         using var tmp = new TempDir();
