@@ -7,8 +7,7 @@ public sealed unsafe class CpuBackend : IComputeBackend
 {
     private readonly WorkerPool _pool;
     private StepMetadata? _meta;
-    // [NumTokens] sequence index of each token row, rebuilt per step.
-    private int[] _tokenSeq = new int[64];
+    private readonly QueryTiles _tiles = new();
 
     public string Name => "cpu";
     public int Threads => _pool.Threads;
@@ -27,10 +26,7 @@ public sealed unsafe class CpuBackend : IComputeBackend
     public void BeginStep(StepMetadata meta)
     {
         _meta = meta;
-        if (_tokenSeq.Length < meta.NumTokens) _tokenSeq = new int[Math.Max(meta.NumTokens, _tokenSeq.Length * 2)];
-        for (int s = 0; s < meta.NumSeqs; s++)
-            for (int t = meta.QueryStart[s]; t < meta.QueryStart[s + 1]; t++)
-                _tokenSeq[t] = s;
+        _tiles.Build(meta);
     }
 
     private StepMetadata Meta => _meta ?? throw new InvalidOperationException("BeginStep was not called");
@@ -137,9 +133,9 @@ public sealed unsafe class CpuBackend : IComputeBackend
     public void Attention(IActivation q, IKvCache cache, int layer, AttentionShape shape, IActivation output)
     {
         var m = Meta;
-        int perJob = PagedAttentionJob.KvHeadsPerJob(m.NumTokens, shape.NumKvHeads, _pool.Threads);
-        var job = new PagedAttentionJob(m, _tokenSeq, (CpuActivation)q, (CpuKvCache)cache, layer, shape, (CpuActivation)output, perJob);
-        _pool.Run(m.NumTokens * PagedAttentionJob.JobsPerToken(shape.NumKvHeads, perJob), ref job);
+        int perJob = PagedAttentionJob.KvHeadsPerJob(_tiles.Count, shape.NumKvHeads, _pool.Threads);
+        var job = new PagedAttentionJob(m, _tiles, (CpuActivation)q, (CpuKvCache)cache, layer, shape, (CpuActivation)output, perJob);
+        _pool.Run(_tiles.Count * PagedAttentionJob.JobsPerTile(shape.NumKvHeads, perJob), ref job);
     }
 
     public void SiluMul(IActivation gate, IActivation up, IActivation output, int rows)

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -7,35 +6,35 @@ using System.Runtime.Intrinsics.X86;
 namespace Inference.Kernels.Cpu;
 
 /// <summary>
-/// Causal attention for one token and a run of kv heads over the paged cache. Each query head walks the
+/// Causal attention for one query tile (up to <see cref="QueryTiles.Size"/> consecutive tokens of a
+/// sequence) and a run of kv heads over the paged cache. Every query head of every token walks its
 /// sequence's blocks in order with an online softmax (running max and sum), so a query at position p
-/// sees the same tiles in the same order whether it came in a prefill chunk or a decode step, and
-/// whatever run of heads shares its job.
+/// sees the same blocks in the same order, with the same arithmetic, whether it came in a prefill chunk
+/// or a decode step, whichever tile or run of heads it shares a job with.
 /// </summary>
 /// <remarks>
-/// Heads are the inner loop, blocks the outer one: a block's K and V slots hold every head side by side,
-/// so a job covering all heads streams each block as one contiguous region instead of a 4-line read
-/// every kvDim floats per head. Decode attention is bound by reading the cache, and the strided
-/// per-head walk ran well under the memory bandwidth.
+/// Blocks are the outer loop: a block's K and V slots hold every head side by side, so a job covering
+/// all heads streams each block as one contiguous region, and the tile's tokens reuse it from L1 (an F16
+/// block is widened once per tile). Decode attention is bound by reading the cache.
 /// </remarks>
 internal readonly unsafe struct PagedAttentionJob(
-    StepMetadata meta, int[] tokenSeq, CpuActivation q, CpuKvCache cache, int layer, AttentionShape shape, CpuActivation output,
+    StepMetadata meta, QueryTiles tiles, CpuActivation q, CpuKvCache cache, int layer, AttentionShape shape, CpuActivation output,
     int kvHeadsPerJob)
     : IParallelJob
 {
-    /// <summary>Jobs per token: enough to keep every thread busy when the step has few tokens, else one.</summary>
-    public static int KvHeadsPerJob(int numTokens, int kvHeads, int threads)
+    /// <summary>Kv heads per job: enough jobs to keep every thread busy when the step has few tiles, else all heads.</summary>
+    public static int KvHeadsPerJob(int numTiles, int kvHeads, int threads)
     {
-        int chunks = Math.Clamp((4 * threads + numTokens - 1) / Math.Max(1, numTokens), 1, kvHeads);
+        int chunks = Math.Clamp((4 * threads + numTiles - 1) / Math.Max(1, numTiles), 1, kvHeads);
         return (kvHeads + chunks - 1) / chunks;
     }
 
-    public static int JobsPerToken(int kvHeads, int kvHeadsPerJob) => (kvHeads + kvHeadsPerJob - 1) / kvHeadsPerJob;
+    public static int JobsPerTile(int kvHeads, int kvHeadsPerJob) => (kvHeads + kvHeadsPerJob - 1) / kvHeadsPerJob;
 
     /// <summary>
     /// Pulls the next block's K and V rows of this job's heads toward L2 while the current block is
-    /// computed: the per-head walk reads each slot at a kvDim stride, which the hardware prefetchers
-    /// follow poorly, and decode attention waits on DRAM otherwise.
+    /// computed: a job covering some heads reads each slot at a kvDim stride, which the hardware
+    /// prefetchers follow poorly.
     /// </summary>
     private void Prefetch(int block, int n, int kvh0, int kvh1)
     {
@@ -55,15 +54,15 @@ internal readonly unsafe struct PagedAttentionJob(
     }
 
     /// <summary>
-    /// Widened K and V rows of one block for an F16 cache, per pool thread: pinned, so its address is
-    /// stable, and reused, so a step allocates nothing.
+    /// Per pool thread scratch (accumulators, widened F16 rows, scores): pinned, so its address is stable,
+    /// and reused, so a step allocates nothing.
     /// </summary>
-    [ThreadStatic] private static float[]? t_widened;
+    [ThreadStatic] private static float[]? t_scratch;
 
-    private static float* Widened(int floats)
+    private static float* Scratch(int floats)
     {
-        var a = t_widened;
-        if (a is null || a.Length < floats) t_widened = a = GC.AllocateUninitializedArray<float>(floats, pinned: true);
+        var a = t_scratch;
+        if (a is null || a.Length < floats) t_scratch = a = GC.AllocateUninitializedArray<float>(floats, pinned: true);
         return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(a));
     }
 
@@ -75,15 +74,6 @@ internal readonly unsafe struct PagedAttentionJob(
     {
         for (int j = 0; j < n; j++)
             HalfWiden.Run(src + (long)j * kvDim, dst + (long)j * span, span);
-    }
-
-    private static float MaxOf(Vector512<float> v)
-    {
-        var h = Vector256.Max(v.GetLower(), v.GetUpper());
-        var q = Vector128.Max(h.GetLower(), h.GetUpper());
-        float a = MathF.Max(q.GetElement(0), q.GetElement(1));
-        float b = MathF.Max(q.GetElement(2), q.GetElement(3));
-        return MathF.Max(a, b);
     }
 
     /// <summary>
@@ -134,53 +124,54 @@ internal readonly unsafe struct PagedAttentionJob(
     public void Execute(int item)
     {
         int kvHeads = shape.NumKvHeads;
-        int perToken = JobsPerToken(kvHeads, kvHeadsPerJob);
-        int t = item / perToken;
-        int kvh0 = item % perToken * kvHeadsPerJob;
+        int perTile = JobsPerTile(kvHeads, kvHeadsPerJob);
+        int tile = item / perTile;
+        int kvh0 = item % perTile * kvHeadsPerJob;
         int kvh1 = Math.Min(kvHeads, kvh0 + kvHeadsPerJob);
-        int s = tokenSeq[t];
-        int ctx = meta.Positions[t] + 1;
+        int s = tiles.Seq(tile), t0 = tiles.First(tile), nt = tiles.Tokens(tile);
         int headDim = shape.HeadDim;
         int group = shape.NumHeads / kvHeads;
         int blockSize = cache.Shape.BlockSize;
         int kvDim = shape.KvDim;
         bool f16 = cache.IsF16;
+        int span = (kvh1 - kvh0) * headDim;
+        int h0 = kvh0 * group;
+        int nh = (kvh1 - kvh0) * group;
+
+        // Scratch: [nt * nh] max and sum, [nt * nh * headDim] accumulators, scores, then widened K and V.
+        int scoreFloats = AttentionScores.ScratchFloats(blockSize);
+        int stateFloats = nt * nh * (2 + headDim);
+        float* scratch = Scratch(stateFloats + scoreFloats + (f16 ? 2 * blockSize * span : 0) + 16);
+        float* mP = scratch;
+        float* lP = mP + nt * nh;
+        float* accAll = lP + nt * nh;
+        // 64-byte aligned scores: they are stored and reloaded as whole vectors.
+        float* sp = (float*)(((nint)(accAll + nt * nh * headDim) + 63) & ~(nint)63);
+        float* kWide = sp + scoreFloats;
+        float* vWide = kWide + (long)blockSize * span;
+        for (int i = 0; i < nt * nh; i++) { mP[i] = float.NegativeInfinity; lP[i] = 0f; }
+        new Span<float>(accAll, nt * nh * headDim).Clear();
+
         float* kBase = f16 ? null : cache.K(layer);
         float* vBase = f16 ? null : cache.V(layer);
         Half* kHalf = f16 ? cache.KHalf(layer) : null;
         Half* vHalf = f16 ? cache.VHalf(layer) : null;
-        // F16 rows are widened per block into a dense [n, span] scratch; F32 rows are read in place.
-        int span = (kvh1 - kvh0) * headDim;
-        float* kWide = f16 ? Widened(2 * blockSize * span) : null;
-        float* vWide = kWide + (long)blockSize * span;
         int stride = f16 ? span : kvDim;
         int tableBase = s * meta.MaxBlocksPerSeq;
-        int h0 = kvh0 * group;
-        int nh = (kvh1 - kvh0) * group;
-
-        float* sp = stackalloc float[blockSize];
-        var scores = new Span<float>(sp, blockSize);
-        // Per query head of the job: running max, running sum and the output accumulator.
-        float* mP = stackalloc float[nh];
-        float* lP = stackalloc float[nh];
-        float* accAll = stackalloc float[nh * headDim];
-        for (int i = 0; i < nh; i++) { mP[i] = float.NegativeInfinity; lP[i] = 0f; }
-        new Span<float>(accAll, nh * headDim).Clear();
-        float* qRow = q.Row(t);
-
-        int numBlocks = (ctx + blockSize - 1) / blockSize;
+        // Tokens of a tile are consecutive, so the last one sees the most blocks.
+        int ctxLast = meta.Positions[t0 + nt - 1] + 1;
+        int numBlocks = (ctxLast + blockSize - 1) / blockSize;
         for (int b = 0; b < numBlocks; b++)
         {
             int block = meta.BlockTables[tableBase + b];
-            int n = Math.Min(blockSize, ctx - b * blockSize);
+            int nMax = Math.Min(blockSize, ctxLast - b * blockSize);
             long blockFirst = (long)block * blockSize * kvDim;
-            var sc = scores[..n];
-            if (b + 1 < numBlocks) Prefetch(meta.BlockTables[tableBase + b + 1], Math.Min(blockSize, ctx - (b + 1) * blockSize), kvh0, kvh1);
+            if (b + 1 < numBlocks) Prefetch(meta.BlockTables[tableBase + b + 1], Math.Min(blockSize, ctxLast - (b + 1) * blockSize), kvh0, kvh1);
             float* kBlock, vBlock;
             if (f16)
             {
-                Widen(kHalf + blockFirst + kvh0 * headDim, kvDim, kWide, span, n);
-                Widen(vHalf + blockFirst + kvh0 * headDim, kvDim, vWide, span, n);
+                Widen(kHalf + blockFirst + kvh0 * headDim, kvDim, kWide, span, nMax);
+                Widen(vHalf + blockFirst + kvh0 * headDim, kvDim, vWide, span, nMax);
                 // Shifted so head kvh sits at (kvh - kvh0) * headDim, as the F32 path indexes it.
                 kBlock = kWide - kvh0 * headDim;
                 vBlock = vWide - kvh0 * headDim;
@@ -197,50 +188,27 @@ internal readonly unsafe struct PagedAttentionJob(
                 for (int g = 0; g < group; g++)
                 {
                     int h = kvh * group + g;
-                    int i = h - h0;
-                    float* qh = qRow + h * headDim;
-                    float* accP = accAll + (long)i * headDim;
-                    // Four keys per pass share the q loads; each score is reduced exactly as a lone Dot would.
-                    int j = 0;
-                    for (; j + 4 <= n; j += 4)
+                    for (int ti = 0; ti < nt; ti++)
                     {
-                        float* k0 = kb + (long)j * stride;
-                        SimdDot.Dot4(qh, k0, k0 + stride, k0 + 2 * stride, k0 + 3 * stride, headDim, sp + j);
+                        // This token's keys in the block: its own context decides, not the tile's.
+                        int n = Math.Min(blockSize, meta.Positions[t0 + ti] + 1 - b * blockSize);
+                        if (n <= 0) continue;
+                        int i = ti * nh + (h - h0);
+                        float* qh = q.Row(t0 + ti) + h * headDim;
+                        float corr = AttentionScores.Block(qh, kb, stride, n, headDim, shape.Scale, sp, ref mP[i], ref lP[i]);
+                        AccumulateV(accAll + (long)i * headDim, corr, sp, vb, n, stride, headDim);
                     }
-                    for (; j < n; j++) sp[j] = SimdDot.Dot(qh, kb + (long)j * stride, headDim);
-                    float m = mP[i];
-                    float mNew, corr;
-                    if (n == 16 && Vector512.IsHardwareAccelerated)
-                    {
-                        // A full block is one vector: the library calls cost more than the math at this length.
-                        var sv = Vector512.Load(sp) * shape.Scale;
-                        mNew = MathF.Max(m, MaxOf(sv));
-                        corr = MathF.Exp(m - mNew);
-                        (sv - Vector512.Create(mNew)).Store(sp);
-                    }
-                    else
-                    {
-                        TensorPrimitives.Multiply(sc, shape.Scale, sc);
-                        mNew = MathF.Max(m, TensorPrimitives.Max(sc));
-                        corr = MathF.Exp(m - mNew);
-                        TensorPrimitives.Subtract(sc, mNew, sc);
-                    }
-                    float l = lP[i] * corr;
-                    // One vectorized exp over the block instead of a scalar exp per key.
-                    TensorPrimitives.Exp(sc, sc);
-                    for (j = 0; j < n; j++) l += sp[j];
-                    AccumulateV(accP, corr, sp, vb, n, stride, headDim);
-                    mP[i] = mNew;
-                    lP[i] = l;
                 }
             }
         }
-        for (int i = 0; i < nh; i++)
-        {
-            float* o = output.Row(t) + (h0 + i) * headDim;
-            float* accP = accAll + (long)i * headDim;
-            float inv = 1f / lP[i];
-            for (int d = 0; d < headDim; d++) o[d] = accP[d] * inv;
-        }
+        for (int ti = 0; ti < nt; ti++)
+            for (int hi = 0; hi < nh; hi++)
+            {
+                int i = ti * nh + hi;
+                float* o = output.Row(t0 + ti) + (h0 + hi) * headDim;
+                float* accP = accAll + (long)i * headDim;
+                float inv = 1f / lP[i];
+                for (int d = 0; d < headDim; d++) o[d] = accP[d] * inv;
+            }
     }
 }

@@ -21,6 +21,8 @@ public sealed unsafe class PagedAttentionTests : IDisposable
     [InlineData(16, 2, 128, 5)]
     [InlineData(6, 3, 24, 7)]
     [InlineData(12, 12, 64, 16)]
+    [InlineData(8, 2, 128, 32)]
+    [InlineData(4, 4, 16, 20)]
     public void MixedBatchMatchesReference(int heads, int kvHeads, int headDim, int blockSize) =>
         MixedBatch(heads, kvHeads, headDim, blockSize, KvCacheDType.F32);
 
@@ -32,6 +34,8 @@ public sealed unsafe class PagedAttentionTests : IDisposable
     [InlineData(16, 2, 128, 5)]
     [InlineData(6, 3, 24, 7)]
     [InlineData(12, 12, 64, 16)]
+    [InlineData(8, 2, 128, 32)]
+    [InlineData(4, 4, 16, 20)]
     public void MixedBatchMatchesReferenceF16(int heads, int kvHeads, int headDim, int blockSize) =>
         MixedBatch(heads, kvHeads, headDim, blockSize, KvCacheDType.F16);
 
@@ -139,6 +143,8 @@ public sealed unsafe class PagedAttentionTests : IDisposable
     [InlineData(12, 12, 64, 16)]
     [InlineData(6, 3, 24, 7)]
     [InlineData(8, 2, 40, 5)]
+    [InlineData(8, 2, 128, 32)]
+    [InlineData(4, 4, 16, 20)]
     public void OutputDoesNotDependOnBatch(int heads, int kvHeads, int headDim, int blockSize) =>
         BatchInvariance(heads, kvHeads, headDim, blockSize, KvCacheDType.F32);
 
@@ -147,6 +153,7 @@ public sealed unsafe class PagedAttentionTests : IDisposable
     [InlineData(6, 3, 24, 7)]
     [InlineData(8, 2, 40, 5)]
     [InlineData(5, 5, 12, 5)]
+    [InlineData(4, 4, 16, 20)]
     public void OutputDoesNotDependOnBatchF16(int heads, int kvHeads, int headDim, int blockSize) =>
         BatchInvariance(heads, kvHeads, headDim, blockSize, KvCacheDType.F16);
 
@@ -186,7 +193,8 @@ public sealed unsafe class PagedAttentionTests : IDisposable
 
         using var q1 = (CpuActivation)_b.Allocate(1, qDim);
         using var o1 = (CpuActivation)_b.Allocate(1, qDim);
-        foreach (int row in new[] { 0, 7, many - 1 })
+        // Rows at a tile's start, middle and end (tiles are cut from the sequence's last token backwards).
+        foreach (int row in new[] { 0, 1, 7, 8, 9, many - 1 })
         {
             q.AsSpan(row * qDim, qDim).CopyTo(q1.RowSpan(0));
             _b.BeginStep(Meta(first + row, 1));
