@@ -110,6 +110,18 @@ public static unsafe class MatMulKernel
                     for (int i = 0; i < 4; i++)
                         yr[i * ldy + o] = SimdDot.Dot(xr + i * ldx, wf + (long)(o - o0) * k, k);
             }
+            if (rows < TileRows)
+            {
+                // Decode: one weight row at a time is one memory stream, which the prefetchers keep at
+                // full bandwidth; four rows at once (Dot4) measured 10-20% slower here. Same values: Dot4
+                // reduces each element exactly as Dot does.
+                for (int o = o0; o < o1; o++)
+                {
+                    float* wr = wf + (long)(o - o0) * k;
+                    for (int i = 0; i < rows; i++) y.Data[(long)i * ldy + o] = SimdDot.Dot(x.Row(i), wr, k);
+                }
+                return;
+            }
             for (; r < rows; r++)
             {
                 float* xr = x.Row(r);
