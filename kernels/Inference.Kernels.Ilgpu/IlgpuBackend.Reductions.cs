@@ -78,17 +78,35 @@ public sealed partial class IlgpuBackend
         if (m.NumTokens == 0) return;
         var c = (IlgpuKvCache)cache;
         var args = AttentionConfig(shape, c.Shape.BlockSize, m.MaxBlocksPerSeq);
-        _step.EnsureTiles(args.TileTokens);
-        var config = new KernelConfig(new Index2D(_step.NumTiles, shape.NumKvHeads), new Index2D(AttentionGroup, 1), SharedMemoryConfig.RequestDynamic<float>(args.SharedFloats));
-        if (c.IsF16) Attention(config, q, c.K16(layer), c.V16(layer), output, args);
-        else Attention(config, q, c.K32(layer), c.V32(layer), output, args);
+        _step.EnsureItems(args.TileTokens, args.PartitionKeys, AttentionSplit);
+        args.MaxParts = _step.MaxSplitParts;
+        var partials = Partials((long)_step.NumSplitSlots * shape.NumHeads * args.MaxParts * args.PartialFloats);
+        var config = new KernelConfig(new Index2D(_step.NumItems, shape.NumKvHeads), new Index2D(AttentionGroup, 1), SharedMemoryConfig.RequestDynamic<float>(args.SharedFloats));
+        if (c.IsF16) Attention(config, q, c.K16(layer), c.V16(layer), output, partials, args);
+        else Attention(config, q, c.K32(layer), c.V32(layer), output, partials, args);
+        if (_step.NumSplitSlots == 0) return;
+        var merge = _kernels.Get("split_kv_merge", a => a.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, AttentionArgs>(SplitKvMergeKernel.Run));
+        int group = Math.Min(AttentionGroup, FloorPow2(shape.HeadDim));
+        merge(new KernelConfig(new Index2D(_step.NumSplitSlots, shape.NumHeads), new Index2D(group, 1)), partials, _step.SplitRows, _step.Positions, ((IlgpuActivation)output).View, args);
     }
 
-    private void Attention<TKv>(KernelConfig config, IActivation q, TKv kCache, TKv vCache, IActivation output, AttentionArgs args)
+    private void Attention<TKv>(KernelConfig config, IActivation q, TKv kCache, TKv vCache, IActivation output, ArrayView<float> partials, AttentionArgs args)
         where TKv : struct, IKvView
     {
-        var k = _kernels.Get($"paged_attention<{typeof(TKv).Name}>", a => a.LoadStreamKernel<ArrayView<float>, TKv, TKv, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>, AttentionArgs>(PagedAttentionKernel.Run));
-        k(config, ((IlgpuActivation)q).View, kCache, vCache, ((IlgpuActivation)output).View, _step.Tiles, _step.Positions, _step.BlockTables, args);
+        var k = _kernels.Get($"paged_attention<{typeof(TKv).Name}>", a => a.LoadStreamKernel<ArrayView<float>, TKv, TKv, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>, AttentionArgs>(PagedAttentionKernel.Run));
+        k(config, ((IlgpuActivation)q).View, kCache, vCache, ((IlgpuActivation)output).View, partials, _step.Items, _step.Positions, _step.BlockTables, args);
+    }
+
+    // Grows, never shrinks: its size follows the step's decode count and longest split context.
+    private ArrayView<float> Partials(long floats)
+    {
+        floats = Math.Max(floats, 1);
+        if (_partials is null || _partials.Length < floats)
+        {
+            _partials?.Dispose();
+            _partials = Accelerator.Allocate1D<float>(floats);
+        }
+        return _partials.View.AsContiguous();
     }
 
     /// <summary>Tile sizes that fit the device's shared memory; they change speed, never a query's result.</summary>
@@ -101,13 +119,14 @@ public sealed partial class IlgpuBackend
         int ratio = shape.NumHeads / shape.NumKvHeads;
         int d = shape.HeadDim;
         int budget = (int)Math.Min(Accelerator.MaxSharedMemoryPerGroup, 48 * 1024) / sizeof(float);
-        int rowsFit = (budget - 2 * keyChunk * d) / (2 * d + keyChunk + 3);
+        int rowsFit = (budget - 2 * keyChunk * d) / (2 * d + keyChunk + 7);
         int maxTokens = Kind == IlgpuDeviceKind.Cpu ? 4 : 16;
         int tileTokens = Math.Clamp(rowsFit / ratio, 1, maxTokens);
         var args = new AttentionArgs
         {
             NumHeads = shape.NumHeads, NumKvHeads = shape.NumKvHeads, HeadDim = d, Scale = shape.Scale,
             BlockSize = blockSize, MaxBlocksPerSeq = maxBlocksPerSeq, TileTokens = tileTokens, KeyChunk = keyChunk,
+            PartitionKeys = AttentionPartitionBlocks * blockSize, MaxParts = 1,
         };
         if (args.SharedFloats * sizeof(float) > Accelerator.MaxSharedMemoryPerGroup)
             throw new NotSupportedException($"attention with head dim {d} and GQA ratio {ratio} needs {args.SharedFloats * 4} B of shared memory");

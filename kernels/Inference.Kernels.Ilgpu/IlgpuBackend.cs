@@ -14,6 +14,9 @@ public sealed partial class IlgpuBackend : IComputeBackend
     private readonly KernelCache _kernels;
     private readonly DeviceStep _step;
     private readonly Dictionary<RopeTable, MemoryBuffer1D<float, Stride1D.Dense>> _rope = new(ReferenceEqualityComparer.Instance);
+    private MemoryBuffer1D<float, Stride1D.Dense>? _partials;
+    // 16 blocks of 16 = 256 keys: a 4096-token decode becomes 16 groups per kv head.
+    private int _partitionBlocks = 16;
 
     public Accelerator Accelerator { get; }
     public IlgpuDeviceKind Kind { get; }
@@ -24,6 +27,17 @@ public sealed partial class IlgpuBackend : IComputeBackend
     public int MatMulWarps { get; }
     /// <summary>Threads per group of the attention kernel.</summary>
     public int AttentionGroup { get; }
+    /// <summary>
+    /// KV partition length in blocks for attention (flash-decoding's split). A fixed part of the reduction, like
+    /// the block size: changing it may change results in the last bits; it never varies with the batch.
+    /// </summary>
+    public int AttentionPartitionBlocks
+    {
+        get => _partitionBlocks;
+        set => _partitionBlocks = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "at least one block");
+    }
+    /// <summary>Which tiles run their KV partitions in separate groups; results are bit-identical either way.</summary>
+    public AttentionSplitMode AttentionSplit { get; set; } = AttentionSplitMode.Auto;
 
     private IlgpuBackend(Context context, Accelerator accelerator, IlgpuDeviceKind kind, Action<string>? log)
     {
@@ -115,6 +129,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
     public void Dispose()
     {
         foreach (var b in _rope.Values) b.Dispose();
+        _partials?.Dispose();
         _step.Dispose();
         Accelerator.Dispose();
         _context.Dispose();

@@ -1,6 +1,7 @@
 using Inference.Kernels;
 using Inference.Kernels.Cpu;
 using Inference.Kernels.Ilgpu;
+using Inference.Kernels.Ilgpu.Kernels;
 
 namespace Inference.Tests.Ilgpu;
 
@@ -313,6 +314,79 @@ public abstract class IlgpuKernelTests : IDisposable
         int row = 16;
         var one = RunAttention(Gpu, cg, alone, shape, q.AsSpan(row * shape.QDim, shape.QDim).ToArray());
         Assert.Equal(all.AsSpan(row * shape.QDim, shape.QDim).ToArray(), one);
+    }
+
+    /// <summary>Runs <paramref name="body"/> with short KV partitions (so small contexts split) and restores the backend.</summary>
+    private T WithPartitions<T>(int blocks, AttentionSplitMode mode, Func<T> body)
+    {
+        int oldBlocks = Gpu.AttentionPartitionBlocks;
+        var oldMode = Gpu.AttentionSplit;
+        Gpu.AttentionPartitionBlocks = blocks;
+        Gpu.AttentionSplit = mode;
+        try { return body(); }
+        finally
+        {
+            Gpu.AttentionPartitionBlocks = oldBlocks;
+            Gpu.AttentionSplit = oldMode;
+        }
+    }
+
+    // Block size 4 and 2-block partitions: the decodes at 30 and 37 have 4 and 5 partitions, the chunk at 13 has 2-3.
+    private static readonly (int Start, int Count)[] s_splitSeqs = [(0, 11), (13, 9), (30, 1), (37, 1)];
+
+    [DeviceTheory]
+    [InlineData(KvCacheDType.F32, 2, AttentionSplitMode.Auto)]
+    [InlineData(KvCacheDType.F16, 4, AttentionSplitMode.Auto)]
+    [InlineData(KvCacheDType.F32, 1, AttentionSplitMode.Always)]
+    public void SplitKvAttentionMatchesCpu(KvCacheDType dtype, int ratio, AttentionSplitMode mode)
+    {
+        const int headDim = 32, kvHeads = 2, blockSize = 4, numBlocks = 30;
+        var shape = new AttentionShape(kvHeads * ratio, kvHeads, headDim, 1f / MathF.Sqrt(headDim));
+        var kv = new KvCacheShape(1, numBlocks, blockSize, kvHeads, headDim, dtype);
+        var (cc, cg) = RandomCache(kv, 40 + ratio);
+        var m = MixedStep(blockSize, numBlocks, s_splitSeqs, 41);
+        var q = TestData.Random(m.NumTokens * shape.QDim, 42, 3f);
+        var expected = RunAttention(_cpu, cc, m, shape, q);
+        var actual = WithPartitions(2, mode, () => RunAttention(Gpu, cg, m, shape, q));
+        TestData.AssertClose(actual, expected, 1e-5, $"split-kv attention {dtype} gqa={ratio} {mode}");
+    }
+
+    [DeviceFact]
+    public void SplitKvQueryIsIndependentOfBatch()
+    {
+        const int headDim = 32, blockSize = 4, numBlocks = 30;
+        var shape = new AttentionShape(4, 2, headDim, 1f / MathF.Sqrt(headDim));
+        var kv = new KvCacheShape(1, numBlocks, blockSize, 2, headDim);
+        var (_, cg) = RandomCache(kv, 50);
+        var batch = MixedStep(blockSize, numBlocks, s_splitSeqs, 51);
+        var q = TestData.Random(batch.NumTokens * shape.QDim, 52, 3f);
+        float[] Alone(int seq, int row)
+        {
+            var one = new StepMetadata(1, 1, numBlocks) { NumTokens = 1, NumSeqs = 1 };
+            one.Positions[0] = batch.Positions[row];
+            one.QueryStart[1] = 1;
+            one.SeqLens[0] = batch.Positions[row] + 1;
+            Array.Copy(batch.BlockTables, seq * numBlocks, one.BlockTables, 0, numBlocks);
+            return RunAttention(Gpu, cg, one, shape, q.AsSpan(row * shape.QDim, shape.QDim).ToArray());
+        }
+        float[] Row(float[] all, int row) => all.AsSpan(row * shape.QDim, shape.QDim).ToArray();
+        WithPartitions(2, AttentionSplitMode.Auto, () =>
+        {
+            var mixed = RunAttention(Gpu, cg, batch, shape, q);
+            // A decode (split into 5 partitions) alone and among a prefill, a chunk and another decode.
+            Assert.Equal(Row(mixed, 21), Alone(3, 21));
+            // The chunk's last token (position 21, 3 partitions walked in one group) against the same token
+            // as a decode step, whose partitions run in separate groups and meet in the merge kernel.
+            Assert.Equal(Row(mixed, 19), Alone(1, 19));
+            // A prefill token with one partition: no merge at all on either path.
+            Assert.Equal(Row(mixed, 5), Alone(0, 5));
+            // The whole batch, every multi-partition tile split, and none split.
+            Gpu.AttentionSplit = AttentionSplitMode.Always;
+            Assert.Equal(mixed, RunAttention(Gpu, cg, batch, shape, q));
+            Gpu.AttentionSplit = AttentionSplitMode.Never;
+            Assert.Equal(mixed, RunAttention(Gpu, cg, batch, shape, q));
+            return 0;
+        });
     }
 }
 
