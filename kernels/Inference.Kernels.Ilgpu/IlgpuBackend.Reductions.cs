@@ -45,10 +45,20 @@ public sealed partial class IlgpuBackend
     {
         public void Run<TW>(TW reader) where TW : struct, IWeightReader
         {
+            // All three kernels reduce each element in the same order (see TiledMatMulKernel); the row count
+            // only picks how weights are reused: not at all, across a 4-row tile, or through shared-memory tiles.
+            if (rows >= b.GemmMinRows)
+            {
+                var g = b.GemmTile(rows, outFeatures);
+                var t = b._kernels.Get($"tiled_matmul<{typeof(TW).Name}>", a => a.LoadStreamKernel<ArrayView<float>, TW, ArrayView<float>, GemmArgs>(TiledMatMulKernel.Run));
+                int ws = b.Accelerator.WarpSize;
+                var grid = new Index2D((outFeatures + g.TileFeatures - 1) / g.TileFeatures, (rows + g.TileRows - 1) / g.TileRows);
+                t(new KernelConfig(grid, new Index2D(g.WarpRows * g.WarpFeatures * ws, 1), SharedMemoryConfig.RequestDynamic<float>(g.SharedFloats(ws))), x.View, reader, y.View, g);
+                return;
+            }
             int warps = b.MatMulWarps;
             int group = warps * b.Accelerator.WarpSize;
             int gx = (outFeatures + warps - 1) / warps;
-            // Both kernels reduce in the same order; the 4-row tile only saves weight reads.
             if (rows < MatMulKernel.RowTile)
             {
                 var k = b._kernels.Get($"matvec<{typeof(TW).Name}>", a => a.LoadStreamKernel<ArrayView<float>, TW, ArrayView<float>, int>(MatVecKernel.Run));
@@ -61,6 +71,17 @@ public sealed partial class IlgpuBackend
                 k(new KernelConfig(new Index2D(gx, gy), new Index2D(group, 1)), x.View, reader, y.View, rows, outFeatures);
             }
         }
+    }
+
+    /// <summary>The tiled GEMM's shape for this device (speed only: every shape reduces identically).</summary>
+    internal GemmArgs GemmTile(int rows, int outFeatures)
+    {
+        int warps = Math.Max(1, Accelerator.MaxNumThreadsPerGroup / Accelerator.WarpSize);
+        bool cpu = Kind == IlgpuDeviceKind.Cpu;
+        // 4 x 4 warps of 4 x 4 outputs: 16 x 16 tiles on a GPU; one or two warps on the CPU accelerator.
+        int wr = cpu ? 1 : Math.Min(4, warps);
+        int wf = cpu ? Math.Min(2, warps) : Math.Max(1, Math.Min(4, warps / wr));
+        return new GemmArgs { Rows = rows, OutFeatures = outFeatures, WarpRows = wr, WarpFeatures = wf, KSteps = 2 };
     }
 
     private readonly struct BiasOp(IlgpuBackend b, IlgpuActivation y, int rows) : IReaderOp

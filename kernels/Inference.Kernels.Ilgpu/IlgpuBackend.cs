@@ -25,6 +25,8 @@ public sealed partial class IlgpuBackend : IComputeBackend
     public int ReduceGroup { get; }
     /// <summary>Warps per group of the matmul kernels (one output feature per warp).</summary>
     public int MatMulWarps { get; }
+    /// <summary>Rows from which matmul uses the shared-memory tiled GEMM (below: matvec or the 4-row kernel).</summary>
+    public int GemmMinRows { get; set; }
     /// <summary>Threads per group of the attention kernel.</summary>
     public int AttentionGroup { get; }
     /// <summary>
@@ -54,6 +56,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
         ReduceGroup = FloorPow2(Math.Min(maxGroup, cpu ? 8 : 256));
         MatMulWarps = Math.Max(1, Math.Min(maxGroup / warp, cpu ? 2 : 4));
         AttentionGroup = Math.Min(maxGroup, cpu ? 8 : 128);
+        GemmMinRows = cpu ? 8 : 16;
         log?.Invoke($"ilgpu: {accelerator.Name}, warp {warp}, max group {maxGroup}, shared/group {accelerator.MaxSharedMemoryPerGroup} B");
     }
 

@@ -114,6 +114,61 @@ public abstract class IlgpuKernelTests : IDisposable
         }
     }
 
+    /// <summary>Rows from the tiled GEMM's threshold up; rows, K and features all off the tile sizes.</summary>
+    public static TheoryData<WeightFormat, int, int, int> TiledMatMulCases => new()
+    {
+        { WeightFormat.F32, 13, 45, 11 },
+        { WeightFormat.F32, 21, 70, 19 },
+        { WeightFormat.F16, 10, 37, 30 },
+        { WeightFormat.BF16, 17, 29, 9 },
+        { WeightFormat.Int8, 11, 53, 14 },
+        { WeightFormat.Int4, 19, 40, 13 },
+        { TestWeights.Int4Zero, 9, 56, 21 },
+    };
+
+    [DeviceTheory]
+    [MemberData(nameof(TiledMatMulCases))]
+    public void TiledMatMulMatchesCpu(WeightFormat format, int rows, int k, int outF)
+    {
+        Assert.True(rows >= Gpu.GemmMinRows, "the case must take the tiled path");
+        MatMulMatchesCpu(format, rows, k, outF);
+    }
+
+    /// <summary>
+    /// A row's output bits do not depend on which kernel the batch's row count picks: matvec (1 row), the
+    /// 4-row kernel (5 rows) and the tiled GEMM (13 rows) agree exactly for every weight format.
+    /// </summary>
+    [DeviceTheory]
+    [InlineData(WeightFormat.F32)]
+    [InlineData(WeightFormat.F16)]
+    [InlineData(WeightFormat.BF16)]
+    [InlineData(WeightFormat.Int8)]
+    [InlineData(WeightFormat.Int4)]
+    [InlineData(TestWeights.Int4Zero)]
+    public void MatMulRowIsIndependentOfKernel(WeightFormat format)
+    {
+        const int k = 72, outF = 15, rows = 13;
+        Assert.True(rows >= Gpu.GemmMinRows && 5 < Gpu.GemmMinRows);
+        using var w = TestWeights.Make(format, outF, k, 60);
+        var (_, wg) = Load(w);
+        var xs = TestData.Random(rows * k, 61);
+        float[] Run(int first, int n)
+        {
+            var (_, xa) = Pair(n, k, xs.AsSpan(first * k, n * k).ToArray());
+            var (_, ya) = Pair(n, outF);
+            Gpu.MatMul(xa, wg, null, ya, n);
+            return DeviceData.Read(Gpu, ya, n);
+        }
+        var tiled = Run(0, rows);
+        var four = Run(8, 5);
+        for (int r = 8; r < rows; r++)
+        {
+            var alone = Run(r, 1);
+            Assert.Equal(tiled.AsSpan(r * outF, outF).ToArray(), alone);
+            Assert.Equal(four.AsSpan((r - 8) * outF, outF).ToArray(), alone);
+        }
+    }
+
     [DeviceTheory]
     [InlineData(1, 64)]
     [InlineData(5, 100)]

@@ -29,10 +29,10 @@ public static class MatMulKernel
         for (int c = lane; c < k; c += Warp.WarpSize)
         {
             float wv = w.Load(oc, c);
-            a0 += x[x0 + c] * wv;
-            a1 += x[x1 + c] * wv;
-            a2 += x[x2 + c] * wv;
-            a3 += x[x3 + c] * wv;
+            a0 = Fma.Mad(x[x0 + c], wv, a0);
+            a1 = Fma.Mad(x[x1 + c], wv, a1);
+            a2 = Fma.Mad(x[x2 + c], wv, a2);
+            a3 = Fma.Mad(x[x3 + c], wv, a3);
         }
         a0 = LaneReduce.Sum(a0);
         a1 = LaneReduce.Sum(a1);

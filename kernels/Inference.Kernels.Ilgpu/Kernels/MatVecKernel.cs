@@ -4,8 +4,9 @@ namespace Inference.Kernels.Ilgpu.Kernels;
 
 /// <summary>
 /// y[r, o] = sum_k x[r, k] W[o, k] for one row per grid row: each warp owns one output feature, lane j sums
-/// k = j, j + warp, ... in order and the lanes combine by a fixed shuffle tree. <see cref="MatMulKernel"/>
-/// reduces in exactly this order, so a row's result does not depend on which kernel the batch size chose.
+/// k = j, j + warp, ... in order (one explicit FMA per step) and the lanes combine by a fixed shuffle tree.
+/// <see cref="MatMulKernel"/> and <see cref="TiledMatMulKernel"/> reduce in exactly this order, so a row's
+/// result does not depend on which kernel the batch size chose.
 /// </summary>
 public static class MatVecKernel
 {
@@ -22,7 +23,7 @@ public static class MatVecKernel
         long xr = (long)r * k;
         float acc = 0f;
         for (int c = lane; c < k; c += Warp.WarpSize)
-            acc += x[xr + c] * w.Load(oc, c);
+            acc = Fma.Mad(x[xr + c], w.Load(oc, c), acc);
         acc = LaneReduce.Sum(acc);
         if (lane == 0 && o < outFeatures) y[(long)r * outFeatures + o] = acc;
     }
