@@ -20,7 +20,7 @@ Log($"backend: {gpu.Name}{(dryRun ? " (dry run: tiny shapes)" : "")}");
 var results = new JsonObject { ["backend"] = gpu.Name, ["dry_run"] = dryRun };
 
 Log("kernel checks against the CPU backend:");
-using (var checks = new Checks(gpu, Log))
+using (var checks = new Checks(gpu, dryRun, Log))
 {
     checks.RunAll();
     results["checks_passed"] = checks.Passed;
@@ -30,6 +30,9 @@ using (var checks = new Checks(gpu, Log))
 
 Log("paged attention:");
 results["attention"] = AttentionBench.Run(gpu, dryRun, Log);
+
+Log("prefill matmul (tiled GEMM vs 4-row kernel):");
+results["gemm"] = GemmBench.Run(gpu, dryRun, Log);
 
 if (!skipModel)
 {
