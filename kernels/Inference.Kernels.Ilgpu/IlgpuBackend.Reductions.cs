@@ -81,7 +81,7 @@ public sealed partial class IlgpuBackend
         // 4 x 4 warps of 4 x 4 outputs: 16 x 16 tiles on a GPU; one or two warps on the CPU accelerator.
         int wr = cpu ? 1 : Math.Min(4, warps);
         int wf = cpu ? Math.Min(2, warps) : Math.Max(1, Math.Min(4, warps / wr));
-        return new GemmArgs { Rows = rows, OutFeatures = outFeatures, WarpRows = wr, WarpFeatures = wf, KSteps = 2 };
+        return new GemmArgs { Rows = rows, OutFeatures = outFeatures, WarpRows = wr, WarpFeatures = wf, KSteps = cpu ? 2 : 4 };
     }
 
     private readonly struct BiasOp(IlgpuBackend b, IlgpuActivation y, int rows) : IReaderOp
@@ -130,7 +130,7 @@ public sealed partial class IlgpuBackend
         return _partials.View.AsContiguous();
     }
 
-    /// <summary>Tile sizes that fit the device's shared memory; they change speed, never a query's result.</summary>
+    /// <summary>Tile sizes that fit the device's shared memory (they change speed, never a query's result) and the fixed KV partition length.</summary>
     internal AttentionArgs AttentionConfig(AttentionShape shape, int blockSize, int maxBlocksPerSeq)
     {
         int keyChunk = 1;
