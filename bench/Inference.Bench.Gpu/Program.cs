@@ -28,6 +28,10 @@ using (var checks = new Checks(gpu, dryRun, Log))
     Log($"checks: {checks.Passed} passed, {checks.Failed} failed");
 }
 
+// The PTX a GPU gets, for run.sh to put through ptxas -v (registers, spills, local memory) where it finds one.
+var ptx = PtxListing.Write(Path.Combine(outDir, "ptx"));
+Log($"wrote PTX of {ptx.Count} kernels to {Path.Combine(outDir, "ptx")}");
+
 Log("paged attention:");
 results["attention"] = AttentionBench.Run(gpu, dryRun, Log);
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One GPU check run of a few minutes: CUDA kernel checks against the CPU backend, paged attention vs PyTorch
-# SDPA on the same shapes, and decode/prefill tokens/s of a random 1b-gqa F16 model against the HBM roofline.
+# One GPU check run of a few minutes: CUDA kernel checks against the CPU backend, ptxas -v on the kernels' PTX,
+# paged attention (with and without split-KV) vs PyTorch SDPA and the prefill GEMM vs torch.matmul on the same
+# shapes, and decode/prefill tokens/s of a random 1b-gqa F16 model against the HBM roofline.
 # Usage: run.sh [--dry-run] [--out DIR]
 #   --dry-run  ILGPU CPU accelerator and tiny shapes (works without a GPU; torch is skipped when absent)
 # Finds the app next to this script (packed by prepare.sh) or, in a checkout, builds nothing and uses `dotnet run`.
@@ -39,6 +40,24 @@ fi
 status=0
 echo "== ILGPU checks and benchmarks"
 "${app[@]}" $dry --out "$out" || status=$?
+
+echo "== ptxas -v on the kernels' PTX (registers, spills, local memory)"
+# A CUDA toolkit's ptxas, or the one Triton (a PyTorch dependency) ships.
+ptxas_bin="$(command -v ptxas 2>/dev/null || true)"
+[ -z "$ptxas_bin" ] && [ -x /usr/local/cuda/bin/ptxas ] && ptxas_bin=/usr/local/cuda/bin/ptxas
+if [ -z "$ptxas_bin" ]; then
+  ptxas_bin="$(python3 -c 'import os, triton; print(os.path.join(os.path.dirname(triton.__file__), "backends/nvidia/bin/ptxas"))' 2>/dev/null || true)"
+fi
+if [ -n "$ptxas_bin" ] && [ -x "$ptxas_bin" ] && [ -d "$out/ptx" ]; then
+  : > "$out/ptxas.txt"
+  for f in "$out"/ptx/*.ptx; do
+    echo "## $(basename "$f")" >> "$out/ptxas.txt"
+    "$ptxas_bin" -arch=sm_90 -v "$f" -o /dev/null >> "$out/ptxas.txt" 2>&1 || echo "ptxas FAILED on $f" | tee -a "$out/ptxas.txt"
+  done
+  grep -E "^## |Used|stack frame|spill" "$out/ptxas.txt" || true
+else
+  echo "no ptxas found: skipped (the PTX is in $out/ptx)"
+fi
 
 echo "== PyTorch scaled_dot_product_attention on the same shapes"
 if python3 -c "import torch" >/dev/null 2>&1; then
