@@ -21,8 +21,9 @@ public sealed class EngineOnIlgpuTests
 
     private static List<int>[] RunAll(IComputeBackend backend, LoadedModel model)
     {
-        // A small token budget so prompts are chunked and requests share steps.
-        using var engine = new LlmEngine(model, backend, new EngineOptions { MaxNumBatchedTokens = 8, MaxNumSeqs = 4, KvCacheMemory = 4L << 20 });
+        // A small token budget so prompts are chunked and requests share steps; small blocks so the contexts
+        // span several of them (and, on ILGPU, several KV partitions).
+        using var engine = new LlmEngine(model, backend, new EngineOptions { MaxNumBatchedTokens = 8, MaxNumSeqs = 4, KvCacheMemory = 4L << 20, BlockSize = 4 });
         var readers = new ChannelReader<RequestOutput>[Requests.Length];
         for (int i = 0; i < Requests.Length; i++) readers[i] = engine.AddRequest($"r{i}", Requests[i].Prompt, Requests[i].Params);
         var tokens = new List<int>[Requests.Length];
@@ -46,6 +47,8 @@ public sealed class EngineOnIlgpuTests
         using var cpu = new CpuBackend(2);
         var expected = RunAll(cpu, model);
         using var ilgpu = IlgpuBackend.Create(IlgpuDeviceKind.Cpu);
+        // 8-key partitions: decode steps past 8 tokens split their keys across groups and merge.
+        ilgpu.AttentionPartitionBlocks = 2;
         var actual = RunAll(ilgpu, model);
         for (int i = 0; i < Requests.Length; i++)
         {

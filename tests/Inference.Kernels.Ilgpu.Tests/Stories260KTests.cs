@@ -64,7 +64,13 @@ public abstract class Stories260KTests
 /// <summary>stories260K on ILGPU's CPU accelerator.</summary>
 public sealed class CpuAcceleratorStories260KTests : Stories260KTests
 {
-    protected override IComputeBackend CreateBackend() => IlgpuBackend.Create(IlgpuDeviceKind.Cpu);
+    // One-block (16-key) partitions: from the 17th token on, decode steps split their keys and merge.
+    protected override IComputeBackend CreateBackend()
+    {
+        var b = IlgpuBackend.Create(IlgpuDeviceKind.Cpu);
+        b.AttentionPartitionBlocks = 1;
+        return b;
+    }
 }
 
 /// <summary>stories260K on the first CUDA GPU (skipped without one).</summary>
