@@ -8,7 +8,16 @@ namespace Inference.Bench.Peer;
 /// <summary>llama.cpp through LLamaSharp on a GGUF converted from the same safetensors.</summary>
 internal static class LlamaCpp
 {
-    private const string Converter = "/work/shared/tools/gguf/hf_to_gguf.py";
+    // ../shared beside the repository (found from the working directory upwards), as the tests find it.
+    private static readonly string Converter = FindConverter();
+
+    private static string FindConverter()
+    {
+        for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Inference.sln")))
+                return Path.GetFullPath(Path.Combine(d.FullName, "..", "shared", "tools", "gguf", "hf_to_gguf.py"));
+        throw new InvalidOperationException("run from inside the repository: ../shared/tools/gguf/hf_to_gguf.py is found next to it");
+    }
 
     /// <summary>Converts (once) and quantizes (once) next to the model, in a .gguf cache folder.</summary>
     public static string Gguf(string dir, string type)

@@ -18,13 +18,14 @@ internal static class Ours
         return prompt;
     }
 
-    public static Result Run(string dir, string quantize, int threads, int[] prompt, int genLen)
+    public static Result Run(string dir, string quantize, string kvDType, int threads, int[] prompt, int genLen)
     {
         using var model = LoadedModel.Load(dir, weightSource: WeightSources.For(quantize == "f32" ? null : quantize, 32));
         using var backend = new CpuBackend(threads);
         const int blockSize = 16;
         int blocks = (prompt.Length + genLen + blockSize - 1) / blockSize + 1;
-        using var runner = new ModelRunner(new LlamaModel(backend, model.Weights, prompt.Length, 1), blocks, blockSize);
+        using var runner = new ModelRunner(new LlamaModel(backend, model.Weights, prompt.Length, 1), blocks, blockSize,
+            kvDType == "f16" ? Inference.Kernels.KvCacheDType.F16 : Inference.Kernels.KvCacheDType.F32);
         var table = Enumerable.Range(1, blocks - 1).ToArray();
         var token = new int[1];
         double prefill = double.MaxValue, decode = double.MaxValue;

@@ -2,13 +2,16 @@ using System.Diagnostics;
 using Inference.Bench.Peer;
 
 // Ours vs llama.cpp (LLamaSharp) on the same weights: prefill and decode tokens/s at F32 / int8 / int4.
-string? model = null;
+string? model = null, model1b = null;
+string kv = "f32";
 int threads = Environment.ProcessorCount, promptLen = 512, genLen = 128;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
         case "--model": model = args[++i]; break;
+        case "--model-1b": model1b = args[++i]; break;
+        case "--kv-cache-dtype": kv = args[++i]; break;
         case "--threads": threads = int.Parse(args[++i]); break;
         case "--prompt": promptLen = int.Parse(args[++i]); break;
         case "--gen": genLen = int.Parse(args[++i]); break;
@@ -17,7 +20,7 @@ for (int i = 0; i < args.Length; i++)
 }
 if (model is null)
 {
-    Console.Error.WriteLine("usage: Inference.Bench.Peer --model DIR [--threads N] [--prompt 512] [--gen 128]");
+    Console.Error.WriteLine("usage: Inference.Bench.Peer --model DIR [--model-1b DIR] [--kv-cache-dtype f32|f16] [--threads N] [--prompt 512] [--gen 128]");
     return 2;
 }
 model = Path.GetFullPath(model);
@@ -26,18 +29,22 @@ double bandwidth = Bandwidth.Measure(threads);
 Console.Error.WriteLine($"read bandwidth {bandwidth / 1e9:F1} GB/s with {threads} threads");
 
 var rows = new List<Row>();
-foreach (var (ours, peer) in new[] { ("f32", "F32"), ("int8", "Q8_0"), ("int4", "Q4_0") })
+var runs = new List<(string Dir, string Ours, string Peer)> { (model, "f32", "F32"), (model, "int8", "Q8_0"), (model, "int4", "Q4_0") };
+if (model1b is not null) runs.Add((Path.GetFullPath(model1b), "int4", "Q4_0"));
+foreach (var (dir, ours, peer) in runs)
 {
-    var a = Ours.Run(model, ours, threads, prompt, genLen);
-    Console.Error.WriteLine($"ours {ours}: prefill {a.PrefillTps:F1} tok/s, decode {a.DecodeTps:F1} tok/s");
-    var b = LlamaCpp.Run(model, peer, threads, prompt, genLen);
-    Console.Error.WriteLine($"llama.cpp {peer}: prefill {b.PrefillTps:F1} tok/s, decode {b.DecodeTps:F1} tok/s");
-    rows.Add(new Row(ours, peer, a, b));
+    string name = Path.GetFileName(dir);
+    var p = dir == model ? prompt : Ours.Prompt(dir, promptLen);
+    var a = Ours.Run(dir, ours, kv, threads, p, genLen);
+    Console.Error.WriteLine($"{name} ours {ours} (KV {kv}): prefill {a.PrefillTps:F1} tok/s, decode {a.DecodeTps:F1} tok/s");
+    var b = LlamaCpp.Run(dir, peer, threads, p, genLen);
+    Console.Error.WriteLine($"{name} llama.cpp {peer}: prefill {b.PrefillTps:F1} tok/s, decode {b.DecodeTps:F1} tok/s");
+    rows.Add(new Row($"{name} {ours}", peer, a, b));
 }
 
-Console.WriteLine($"threads {threads}, prompt {promptLen} tokens, decode {genLen} tokens (batch 1), read bandwidth {bandwidth / 1e9:F1} GB/s");
+Console.WriteLine($"threads {threads}, prompt {promptLen} tokens, decode {genLen} tokens (batch 1), our KV cache {kv} (llama.cpp: F16), read bandwidth {bandwidth / 1e9:F1} GB/s");
 Console.WriteLine();
-Console.WriteLine("| precision (ours / llama.cpp) | prefill tok/s ours | llama.cpp | ratio | decode tok/s ours | llama.cpp | ratio | roofline tok/s | ours % of roofline |");
+Console.WriteLine("| model, precision (ours / llama.cpp) | prefill tok/s ours | llama.cpp | ratio | decode tok/s ours | llama.cpp | ratio | roofline tok/s | ours % of roofline |");
 Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
 foreach (var r in rows)
 {
