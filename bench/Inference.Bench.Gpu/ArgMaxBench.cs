@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using System.Text.Json.Nodes;
+using ILGPU.Runtime;
 using Inference.Kernels.Ilgpu;
+using Inference.Tests.Ilgpu;
 
 namespace Inference.Bench.Gpu;
 
