@@ -37,6 +37,8 @@ public sealed unsafe class Checks(IlgpuBackend gpu, bool dryRun, Action<string> 
             foreach (int ratio in new[] { 1, 4, 8 })
                 SplitKvAttention(d, ratio);
         RmsNorm();
+        foreach (int rows in new[] { 1, 7, 32 })
+            ArgMax(rows, dryRun ? 1000 : 128256);
     }
 
     private void Report(string what, double err, double tol)
@@ -200,6 +202,19 @@ public sealed unsafe class Checks(IlgpuBackend gpu, bool dryRun, Action<string> 
             gpu.AttentionPartitionBlocks = oldBlocks;
             gpu.AttentionSplit = oldMode;
         }
+    }
+
+    /// <summary>The argmax kernel against IndexOfMax on rows of ties, -inf, ±0 and NaN, indices and value bits.</summary>
+    private void ArgMax(int rows, int vocab)
+    {
+        var data = Inference.Tests.ArgMaxData.Rows(rows, vocab, rows);
+        var (_, xg) = Pair(rows, vocab, data);
+        var (ei, ev) = Inference.Tests.ArgMaxData.Expected(data, rows, vocab);
+        var idx = new int[rows];
+        var val = new float[rows];
+        gpu.ArgMax(xg, rows, idx, val);
+        bool same = idx.AsSpan().SequenceEqual(ei) && Inference.Tests.ArgMaxData.SameBits(ev, val);
+        Report($"argmax {rows}x{vocab} == IndexOfMax (indices and value bits)", same ? 0 : 1, 0);
     }
 
     private void RmsNorm()

@@ -78,7 +78,8 @@ public static class ModelBench
                 token[0] = (s + i) % 100 + 1;
                 runner.AddSequence(token, pos, Blocks(s, blocksPerSeq), sample: true);
             }
-            runner.Execute();
+            // Greedy decode as the engine runs it: the tokens come from the argmax kernel, the logits stay on the GPU.
+            runner.ExecuteArgMax();
             pos++;
         }
         return batch * steps / sw!.Elapsed.TotalSeconds;

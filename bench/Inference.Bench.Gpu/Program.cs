@@ -38,6 +38,9 @@ results["attention"] = AttentionBench.Run(gpu, dryRun, Log);
 Log("prefill matmul (tiled GEMM vs 4-row kernel):");
 results["gemm"] = GemmBench.Run(gpu, dryRun, Log);
 
+Log("greedy token selection (argmax kernel vs logits read back):");
+results["argmax"] = ArgMaxBench.Run(gpu, dryRun, Log);
+
 if (!skipModel)
 {
     Log("model throughput:");

@@ -50,4 +50,14 @@ public class DecodeStepBenchmark
         _pos = (_pos + 1) % 512;
         return System.Numerics.Tensors.TensorPrimitives.IndexOfMax(_runner.Execute());
     }
+
+    /// <summary>The same step as a plain greedy request runs it in the engine: the backend's argmax, no logits copied.</summary>
+    [Benchmark]
+    public int DecodeStepArgMax()
+    {
+        _runner.BeginBatch();
+        _runner.AddSequence(_token, _pos, _table, sample: true);
+        _pos = (_pos + 1) % 512;
+        return _runner.ExecuteArgMax()[0];
+    }
 }

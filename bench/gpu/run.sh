@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One GPU check run of a few minutes: CUDA kernel checks against the CPU backend, ptxas -v on the kernels' PTX,
 # paged attention (with and without split-KV) vs PyTorch SDPA and the prefill GEMM vs torch.matmul on the same
-# shapes, and decode/prefill tokens/s of a random 1b-gqa F16 model against the HBM roofline.
+# shapes, the argmax kernel vs reading the logits back, and decode/prefill tokens/s of a random 1b-gqa F16 model
+# against the HBM roofline.
 # Usage: run.sh [--dry-run] [--out DIR]
 #   --dry-run  ILGPU CPU accelerator and tiny shapes (works without a GPU; torch is skipped when absent)
 # Finds the app next to this script (packed by prepare.sh) or, in a checkout, builds nothing and uses `dotnet run`.

@@ -4,7 +4,7 @@ using Inference.Kernels.Ilgpu.Kernels;
 
 namespace Inference.Kernels.Ilgpu;
 
-/// <summary>The group-per-output ops: RMSNorm, matmul, attention.</summary>
+/// <summary>The group-per-output ops: RMSNorm, matmul, attention, argmax.</summary>
 public sealed partial class IlgpuBackend
 {
     public void RmsNorm(IActivation x, IDeviceWeight weight, float eps, IActivation y, int rows)
@@ -21,6 +21,30 @@ public sealed partial class IlgpuBackend
             var k = b._kernels.Get($"rms_norm<{typeof(TW).Name}>", a => a.LoadStreamKernel<ArrayView<float>, TW, ArrayView<float>, int, float>(RmsNormKernel.Run));
             int g = b.ReduceGroup;
             k(new KernelConfig(rows, g, SharedMemoryConfig.RequestDynamic<float>(g)), x.View, reader, y.View, x.Cols, eps);
+        }
+    }
+
+    public void ArgMax(IActivation x, int rows, Span<int> indices, Span<float> values)
+    {
+        if (indices.Length < rows || values.Length < rows) throw new ArgumentException($"argmax of {rows} rows into {indices.Length} indices and {values.Length} values");
+        if (rows == 0) return;
+        var xa = (IlgpuActivation)x;
+        int n = 2 * rows;
+        if (_argMax is null || _argMax.Length < n)
+        {
+            _argMax?.Dispose();
+            _argMax = Accelerator.Allocate1D<int>(n);
+            _argMaxHost = new int[n];
+        }
+        var k = _kernels.Get("argmax", a => a.LoadStreamKernel<ArrayView<float>, ArrayView<int>, int>(ArgMaxKernel.Run));
+        int group = ArgMaxGroup;
+        k(new KernelConfig(rows, group, SharedMemoryConfig.RequestDynamic<int>(2 * (group / Accelerator.WarpSize))), xa.View, _argMax.View.AsContiguous(), xa.Cols);
+        Accelerator.Synchronize();
+        _argMax.View.SubView(0, n).CopyToCPU(ref _argMaxHost[0], n);
+        for (int r = 0; r < rows; r++)
+        {
+            indices[r] = _argMaxHost[2 * r];
+            values[r] = BitConverter.Int32BitsToSingle(_argMaxHost[2 * r + 1]);
         }
     }
 

@@ -15,6 +15,9 @@ public sealed partial class IlgpuBackend : IComputeBackend
     private readonly DeviceStep _step;
     private readonly Dictionary<RopeTable, MemoryBuffer1D<float, Stride1D.Dense>> _rope = new(ReferenceEqualityComparer.Instance);
     private MemoryBuffer1D<float, Stride1D.Dense>? _partials;
+    // Argmax results [rows, (column, value bits)] on the device and their host copy; grown, never shrunk.
+    private MemoryBuffer1D<int, Stride1D.Dense>? _argMax;
+    private int[] _argMaxHost = [];
     // 16 blocks of 16 = 256 keys: a 4096-token decode becomes 16 groups per kv head.
     private int _partitionBlocks = 16;
 
@@ -27,6 +30,8 @@ public sealed partial class IlgpuBackend : IComputeBackend
     public int MatMulWarps { get; }
     /// <summary>Rows from which matmul uses the shared-memory tiled GEMM (below: matvec or the 4-row kernel).</summary>
     public int GemmMinRows { get; set; }
+    /// <summary>Threads per group of the argmax kernel (whole warps, at most a warp of warps).</summary>
+    public int ArgMaxGroup { get; }
     /// <summary>Threads per group of the attention kernel.</summary>
     public int AttentionGroup { get; }
     /// <summary>
@@ -56,6 +61,8 @@ public sealed partial class IlgpuBackend : IComputeBackend
         ReduceGroup = FloorPow2(Math.Min(maxGroup, cpu ? 8 : 256));
         MatMulWarps = Math.Max(1, Math.Min(maxGroup / warp, cpu ? 2 : 4));
         AttentionGroup = Math.Min(maxGroup, cpu ? 8 : 128);
+        // One group per row reads the whole vocabulary: as many threads as a group takes keeps enough loads in flight.
+        ArgMaxGroup = Math.Max(warp, FloorPow2(Math.Min(Math.Min(maxGroup, warp * warp), cpu ? 8 : 1024)));
         GemmMinRows = cpu ? 8 : 16;
         log?.Invoke($"ilgpu: {accelerator.Name}, warp {warp}, max group {maxGroup}, shared/group {accelerator.MaxSharedMemoryPerGroup} B");
     }
@@ -133,6 +140,7 @@ public sealed partial class IlgpuBackend : IComputeBackend
     {
         foreach (var b in _rope.Values) b.Dispose();
         _partials?.Dispose();
+        _argMax?.Dispose();
         _step.Dispose();
         Accelerator.Dispose();
         _context.Dispose();

@@ -29,7 +29,11 @@ public static class PtxListing
         foreach (var kv in new[] { typeof(F32KvView), typeof(F16KvView) })
             yield return ($"paged_attention<{kv.Name}>", typeof(PagedAttentionKernel).GetMethod(nameof(PagedAttentionKernel.Run))!.MakeGenericMethod(kv));
         yield return ("split_kv_merge", typeof(SplitKvMergeKernel).GetMethod(nameof(SplitKvMergeKernel.Run))!);
+        yield return ("argmax", typeof(ArgMaxKernel).GetMethod(nameof(ArgMaxKernel.Run))!);
     }
+
+    /// <summary>Kernels that only compare floats: no reduction whose rounding must agree, so no FMA to look for.</summary>
+    public static IReadOnlySet<string> CompareOnly { get; } = new HashSet<string> { "argmax" };
 
     /// <summary>PTX of one kernel for <paramref name="arch"/>, as a CUDA context of the backend (default optimization) would build it.</summary>
     public static string Compile(MethodInfo kernel, CudaArchitecture arch, CudaInstructionSet isa)

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+
 namespace Inference.Kernels;
 
 /// <summary>An activation buffer [MaxRows, Cols] of F32 owned by a backend (host or device memory).</summary>
@@ -84,6 +87,33 @@ public interface IComputeBackend : IDisposable
 
     /// <summary>Copies the first rows of x to host memory (row-major, Cols wide).</summary>
     void Read(IActivation x, int rows, Span<float> dst);
+
+    /// <summary>
+    /// For each of the first rows of x, the column of its largest element and that element, picked exactly as
+    /// <see cref="TensorPrimitives.IndexOfMax{T}(ReadOnlySpan{T})"/> picks (see <see cref="ArgMaxOrder"/>), so greedy
+    /// decoding gets the same token whether it reads the logits or asks for this. Only 2 * rows values reach the host.
+    /// </summary>
+    void ArgMax(IActivation x, int rows, Span<int> indices, Span<float> values)
+    {
+        // Backends without a kernel pay the full copy; pooled so a step still allocates nothing.
+        int cols = x.Cols;
+        float[] buffer = ArrayPool<float>.Shared.Rent(Math.Max(1, rows * cols));
+        try
+        {
+            Read(x, rows, buffer.AsSpan(0, rows * cols));
+            for (int r = 0; r < rows; r++)
+            {
+                var row = new ReadOnlySpan<float>(buffer, r * cols, cols);
+                int i = TensorPrimitives.IndexOfMax(row);
+                indices[r] = i;
+                values[r] = row[i];
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
 
     /// <summary>Waits for queued work (a no-op on the CPU).</summary>
     void Synchronize();

@@ -19,16 +19,19 @@ public sealed class EngineOnIlgpuTests
         ([1, 433, 426, 338, 401, 396, 267, 337, 410], SamplingParams.Greedy(5)),
     ];
 
-    private static List<int>[] RunAll(IComputeBackend backend, LoadedModel model)
+    private static List<int>[] RunAll(IComputeBackend backend, LoadedModel model) => RunAll(backend, model, Requests, deviceArgMax: true);
+
+    private static List<int>[] RunAll(IComputeBackend backend, LoadedModel model, (int[] Prompt, SamplingParams Params)[] requests, bool deviceArgMax)
     {
         // A small token budget so prompts are chunked and requests share steps; small blocks so the contexts
         // span several of them (and, on ILGPU, several KV partitions).
-        using var engine = new LlmEngine(model, backend, new EngineOptions { MaxNumBatchedTokens = 8, MaxNumSeqs = 4, KvCacheMemory = 4L << 20, BlockSize = 4 });
-        var readers = new ChannelReader<RequestOutput>[Requests.Length];
-        for (int i = 0; i < Requests.Length; i++) readers[i] = engine.AddRequest($"r{i}", Requests[i].Prompt, Requests[i].Params);
-        var tokens = new List<int>[Requests.Length];
+        var options = new EngineOptions { MaxNumBatchedTokens = 8, MaxNumSeqs = 4, KvCacheMemory = 4L << 20, BlockSize = 4, DeviceArgMax = deviceArgMax };
+        using var engine = new LlmEngine(model, backend, options);
+        var readers = new ChannelReader<RequestOutput>[requests.Length];
+        for (int i = 0; i < requests.Length; i++) readers[i] = engine.AddRequest($"r{i}", requests[i].Prompt, requests[i].Params);
+        var tokens = new List<int>[requests.Length];
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        for (int i = 0; i < Requests.Length; i++)
+        for (int i = 0; i < requests.Length; i++)
         {
             tokens[i] = [];
             foreach (var o in readers[i].ReadAllAsync(timeout.Token).ToBlockingEnumerable(timeout.Token))
@@ -53,6 +56,29 @@ public sealed class EngineOnIlgpuTests
         for (int i = 0; i < Requests.Length; i++)
         {
             Assert.Equal(Requests[i].Params.MaxTokens, expected[i].Count);
+            Assert.Equal(expected[i], actual[i]);
+        }
+    }
+
+    /// <summary>Steps where every row is plain greedy run the argmax kernel and give the CPU's full-logits tokens.</summary>
+    [Fact]
+    public void GreedyStepsTakeTheArgMaxKernel()
+    {
+        (int[], SamplingParams)[] requests =
+        [
+            ([1, 403, 407, 261, 378], SamplingParams.Greedy(10)),
+            ([1, 433, 426], SamplingParams.Greedy(6) with { MinTokens = 2 }),
+        ];
+        using var model = LoadedModel.Load(RepoPaths.Stories260K);
+        using var cpu = new CpuBackend(2);
+        var expected = RunAll(cpu, model, requests, deviceArgMax: false);
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var ilgpu = IlgpuBackend.Create(IlgpuDeviceKind.Cpu, log.Enqueue);
+        var actual = RunAll(ilgpu, model, requests, deviceArgMax: true);
+        Assert.Contains(log, l => l.Contains("compiled argmax", StringComparison.Ordinal));
+        for (int i = 0; i < requests.Length; i++)
+        {
+            Assert.Equal(requests[i].Item2.MaxTokens, expected[i].Count);
             Assert.Equal(expected[i], actual[i]);
         }
     }

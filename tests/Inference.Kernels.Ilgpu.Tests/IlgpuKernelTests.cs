@@ -169,6 +169,33 @@ public abstract class IlgpuKernelTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// The argmax kernel picks what the host sampler's IndexOfMax picks, value bits included, on rows full of equal
+    /// maxima, -inf, ±0 and NaN; column counts off the group size and below it.
+    /// </summary>
+    [DeviceTheory]
+    [InlineData(1, 1)]
+    [InlineData(1, 37)]
+    [InlineData(3, 5)]
+    [InlineData(5, 64)]
+    [InlineData(7, 103)]
+    [InlineData(10, 250)]
+    [InlineData(2, 4099)]
+    public void ArgMaxMatchesIndexOfMax(int rows, int cols)
+    {
+        var data = ArgMaxData.Rows(rows, cols, 70 + rows * cols);
+        var (xc, xg) = Pair(rows, cols, data);
+        var (ei, ev) = ArgMaxData.Expected(data, rows, cols);
+        foreach (var b in new IComputeBackend[] { Gpu, _cpu })
+        {
+            var idx = new int[rows];
+            var val = new float[rows];
+            b.ArgMax(b == _cpu ? xc : xg, rows, idx, val);
+            Assert.Equal(ei, idx);
+            Assert.True(ArgMaxData.SameBits(ev, val), $"values {string.Join(',', val)} != {string.Join(',', ev)}");
+        }
+    }
+
     [DeviceTheory]
     [InlineData(1, 64)]
     [InlineData(5, 100)]

@@ -23,7 +23,7 @@ public sealed class PtxCompileTests(ITestOutputHelper output)
         output.WriteLine($"{name}: {ptx.Length} chars of PTX, {fmas} fma.rn.f32");
         // The reductions that must agree across kernels go through the explicit FMA, never a plain mul + add
         // that ptxas could contract one way in one kernel and another way in the next.
-        Assert.True(fmas > 0, $"{name}: no fma.rn.f32 in its PTX");
+        if (!PtxListing.CompareOnly.Contains(name)) Assert.True(fmas > 0, $"{name}: no fma.rn.f32 in its PTX");
     }
 
     private static int Count(string s, string what)

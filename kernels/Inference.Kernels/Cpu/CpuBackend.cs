@@ -167,6 +167,19 @@ public sealed unsafe class CpuBackend : IComputeBackend
         new ReadOnlySpan<float>(a.Data, rows * a.Cols).CopyTo(dst);
     }
 
+    public void ArgMax(IActivation x, int rows, Span<int> indices, Span<float> values)
+    {
+        var a = (CpuActivation)x;
+        if (indices.Length < rows || values.Length < rows) throw new ArgumentException($"argmax of {rows} rows into {indices.Length} indices and {values.Length} values");
+        fixed (int* pi = indices)
+        fixed (float* pv = values)
+        {
+            var job = new ArgMaxJob(a, pi, pv);
+            if (a.Cols >= ArgMaxJob.ParallelCols) _pool.Run(rows, ref job);
+            else for (int r = 0; r < rows; r++) job.Execute(r);
+        }
+    }
+
     public void Synchronize() { }
 
     public void Dispose() => _pool.Dispose();

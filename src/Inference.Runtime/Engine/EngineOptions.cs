@@ -17,6 +17,11 @@ public sealed record EngineOptions
     public int MaxWaiting { get; init; } = -1;
     /// <summary>KV element type; null (auto) takes the backend's preference: F16 on CUDA, F32 on the CPU.</summary>
     public KvCacheDType? KvCacheDType { get; init; }
+    /// <summary>
+    /// Steps whose sampling rows are all plain greedy take the backend's argmax instead of copying the logits back
+    /// (same tokens; off only to compare the two paths).
+    /// </summary>
+    public bool DeviceArgMax { get; init; } = true;
 
     /// <summary>The KV element type for <paramref name="backend"/> after resolving auto.</summary>
     public KvCacheDType ResolveKvCacheDType(IComputeBackend backend) => KvCacheDType ?? backend.PreferredKvCacheDType;

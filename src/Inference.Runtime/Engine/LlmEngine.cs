@@ -249,6 +249,8 @@ public sealed class LlmEngine : IDisposable
         int promptTokens = 0, genTokens = 0;
         var scheduled = output.ScheduledRequests;
         Span<int> rows = scheduled.Count <= 256 ? stackalloc int[scheduled.Count] : new int[scheduled.Count];
+        // One path per step keeps it simple: a single row that needs the distribution brings all logits back.
+        bool argMax = Options.DeviceArgMax;
         for (int i = 0; i < scheduled.Count; i++)
         {
             var sr = scheduled[i];
@@ -256,12 +258,16 @@ public sealed class LlmEngine : IDisposable
             if (_tokenScratch.Length < sr.NumNewTokens) _tokenScratch = new int[Math.Max(sr.NumNewTokens, _tokenScratch.Length * 2)];
             r.CopyTokens(sr.StartPosition, _tokenScratch.AsSpan(0, sr.NumNewTokens));
             rows[i] = _runner.AddSequence(_tokenScratch.AsSpan(0, sr.NumNewTokens), sr.StartPosition, sr.BlockTable, sr.WillSample);
+            if (sr.WillSample) argMax &= Sampler.IsPlainGreedy(r.SamplingParams, r.NumOutputTokens);
             var state = (SequenceState)r.Tag!;
             if (state.FirstScheduledTicks == 0) state.FirstScheduledTicks = now;
             int promptPart = Math.Max(0, Math.Min(sr.StartPosition + sr.NumNewTokens, r.NumPromptTokens) - sr.StartPosition);
             promptTokens += promptPart;
         }
-        var logits = _runner.Execute();
+        ReadOnlySpan<int> greedy = default;
+        ReadOnlySpan<float> logits = default;
+        if (argMax) greedy = _runner.ExecuteArgMax();
+        else logits = _runner.Execute();
         int v = _runner.VocabSize;
         _sampled.Clear();
         for (int i = 0; i < scheduled.Count; i++)
@@ -269,8 +275,16 @@ public sealed class LlmEngine : IDisposable
             if (rows[i] < 0) continue;
             var r = scheduled[i].Request;
             var state = (SequenceState)r.Tag!;
-            int token = _sampler.Sample(logits.Slice(rows[i] * v, v), r.SamplingParams, r.PromptTokenIds, r.OutputTokenIds, state.Random, out var lp, r.EosTokenIds);
-            if (lp is not null) (state.PendingLogprobs ??= []).Add(lp);
+            int token;
+            if (argMax)
+            {
+                token = greedy[rows[i]];
+            }
+            else
+            {
+                token = _sampler.Sample(logits.Slice(rows[i] * v, v), r.SamplingParams, r.PromptTokenIds, r.OutputTokenIds, state.Random, out var lp, r.EosTokenIds);
+                if (lp is not null) (state.PendingLogprobs ??= []).Add(lp);
+            }
             _sampled[r.Id] = token;
             genTokens++;
         }

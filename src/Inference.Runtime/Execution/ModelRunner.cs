@@ -12,6 +12,8 @@ public sealed class ModelRunner : IDisposable
     private readonly LlamaModel _model;
     private readonly StepMetadata _meta;
     private float[] _logits;
+    private readonly int[] _greedy;
+    private readonly float[] _greedyLogits;
 
     public LlamaModel Model => _model;
     public IKvCache KvCache { get; }
@@ -28,6 +30,8 @@ public sealed class ModelRunner : IDisposable
         int maxBlocksPerSeq = (model.Config.MaxPositionEmbeddings + blockSize - 1) / blockSize + 1;
         _meta = new StepMetadata(model.MaxTokens, model.MaxSeqs, maxBlocksPerSeq);
         _logits = new float[model.MaxSeqs * model.Config.VocabSize];
+        _greedy = new int[model.MaxSeqs];
+        _greedyLogits = new float[model.MaxSeqs];
     }
 
     public void BeginBatch()
@@ -85,6 +89,17 @@ public sealed class ModelRunner : IDisposable
         if (_logits.Length < _meta.NumSample * v) _logits = new float[_meta.NumSample * v];
         _model.Forward(_meta, KvCache, _logits);
         return _logits.AsSpan(0, _meta.NumSample * v);
+    }
+
+    /// <summary>
+    /// Runs the step for sequences that all decode greedily: entry i is the argmax of the i-th sampling sequence's
+    /// raw logits, the token <see cref="Sampler"/> picks for a plain greedy request. The logits stay on the backend.
+    /// </summary>
+    public ReadOnlySpan<int> ExecuteArgMax()
+    {
+        int s = _meta.NumSample;
+        _model.ForwardArgMax(_meta, KvCache, _greedy.AsSpan(0, s), _greedyLogits.AsSpan(0, s));
+        return _greedy.AsSpan(0, s);
     }
 
     public void Dispose()

@@ -16,6 +16,15 @@ public sealed class Sampler
     private int[] _counts = [];
     private float[] _keys = [];
 
+    /// <summary>
+    /// True when <see cref="Sample"/> would return the argmax of the raw logits and nothing else: greedy, no logprobs,
+    /// no logit bias, no penalties, min_tokens met. Such a row can take the backend's ArgMax and skip the logits copy.
+    /// </summary>
+    public static bool IsPlainGreedy(SamplingParams p, int numOutputTokens) =>
+        p.IsGreedy && p.Logprobs is null && (p.LogitBias is null || p.LogitBias.Count == 0)
+        && p.RepetitionPenalty == 1f && p.FrequencyPenalty == 0f && p.PresencePenalty == 0f
+        && numOutputTokens >= p.MinTokens;
+
     /// <summary>Samples the next token. <paramref name="logits"/> is left untouched.</summary>
     /// <param name="eosTokenIds">The model's EOS ids: with stop_token_ids, they cannot be drawn before min_tokens (unless ignore_eos).</param>
     public int Sample(ReadOnlySpan<float> logits, SamplingParams p, IReadOnlyList<int> promptIds, IReadOnlyList<int> outputIds,

@@ -88,6 +88,23 @@ public sealed class LlamaModel : IDisposable
     /// </summary>
     public void Forward(StepMetadata meta, IKvCache cache, Span<float> logits)
     {
+        int s = ForwardToLogits(meta, cache);
+        if (s > 0) _backend.Read(_logits, s, logits[..(s * _c.VocabSize)]);
+    }
+
+    /// <summary>
+    /// Runs one step like <see cref="Forward"/> but leaves the logits on the backend: only each sampling row's
+    /// argmax (the greedy token, picked as the sampler's IndexOfMax would) and its logit come back.
+    /// </summary>
+    public void ForwardArgMax(StepMetadata meta, IKvCache cache, Span<int> tokens, Span<float> maxLogits)
+    {
+        int s = ForwardToLogits(meta, cache);
+        if (s > 0) _backend.ArgMax(_logits, s, tokens, maxLogits);
+    }
+
+    /// <summary>Everything up to the lm-head: the logits of meta.SampleRows in the backend's buffer; returns their count.</summary>
+    private int ForwardToLogits(StepMetadata meta, IKvCache cache)
+    {
         int t = meta.NumTokens;
         if (t > MaxTokens) throw new ArgumentException($"step has {t} tokens; the model was sized for {MaxTokens}");
         if (meta.NumSample > MaxSeqs) throw new ArgumentException($"step samples {meta.NumSample} rows; the model was sized for {MaxSeqs}");
@@ -113,12 +130,12 @@ public sealed class LlamaModel : IDisposable
             b.Add(_x, _h, t);
         }
         int s = meta.NumSample;
-        if (s == 0) return;
+        if (s == 0) return 0;
         // Only rows that sample need the final norm and the (large) vocabulary projection.
         b.GatherSampleRows(_x, _last);
         b.RmsNorm(_last, _norm, _c.RmsNormEps, _lastN, s);
         b.MatMul(_lastN, _head, null, _logits, s);
-        b.Read(_logits, s, logits[..(s * _c.VocabSize)]);
+        return s;
     }
 
     public void Dispose()

@@ -101,6 +101,8 @@ public sealed class GenerateOnIlgpuCliTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(rc.Completion, r.Stdout);
         Assert.Contains("ilgpu: compiled paged_attention", r.Stderr);
+        // Greedy without logprobs: the tokens came from the argmax kernel, not from logits read back.
+        Assert.Contains("ilgpu: compiled argmax", r.Stderr);
     }
 
     [Fact]
