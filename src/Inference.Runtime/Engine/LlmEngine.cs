@@ -228,8 +228,10 @@ public sealed class LlmEngine : IDisposable
     {
         var output = _scheduler.Schedule();
         long now = Stopwatch.GetTimestamp();
+        // An id reported finished may already belong to a new request that reused it (the old one ended on a
+        // stop string and was answered last step): only a request the scheduler itself finished ends here.
         foreach (var id in output.FinishedRequestIds)
-            if (_sequences.TryGetValue(id, out var s) && !s.Done)
+            if (_sequences.TryGetValue(id, out var s) && !s.Done && s.Request.IsFinished)
                 Finish(s, s.Request.FinishReason ?? FinishReason.Error, s.Request.ErrorMessage);
         if (output.IsEmpty)
         {
