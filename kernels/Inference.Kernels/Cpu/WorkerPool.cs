@@ -90,7 +90,7 @@ public sealed class WorkerPool : IDisposable
             if (_wake[i].CurrentCount == 0) _wake[i].Release();
         Drain(runner, gen, count);
         var spin = new SpinWait();
-        while (Volatile.Read(ref _done) != count) spin.SpinOnce(sleep1Threshold: -1);
+        while (Volatile.Read(ref _done) < count) spin.SpinOnce(sleep1Threshold: -1);
         job = runner.Job;
         _current = null;
         if (_error is { } e) throw new AggregateException("a CPU kernel failed", e);
@@ -135,8 +135,17 @@ public sealed class WorkerPool : IDisposable
                 if (!got) _wake[id].Wait();
             }
             if (_stopping) return;
-            // Read the generation before the job: if a newer job replaced it meanwhile, the claim fails.
+            // Read the generation before the job: if a newer job replaced it meanwhile, the claim fails. A
+            // generation still closed (Run is between closing and opening it) must be waited out: its job and
+            // count are not published yet, and pairing them with it once it opens ran the previous job's items
+            // under the new generation, so the done count overshot and Run waited forever.
             long v = Volatile.Read(ref _next);
+            var wait = new SpinWait();
+            while ((int)v == int.MaxValue && !_stopping)
+            {
+                wait.SpinOnce(sleep1Threshold: -1);
+                v = Volatile.Read(ref _next);
+            }
             var runner = _current;
             int count = _count;
             if (runner is not null && Volatile.Read(ref _next) >> 32 == v >> 32) Drain(runner, v >> 32, count);
