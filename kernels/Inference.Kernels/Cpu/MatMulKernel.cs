@@ -31,7 +31,8 @@ public static unsafe class MatMulKernel
     /// </summary>
     public static void Run(WorkerPool pool, CpuActivation x, int rows, Target a, Target b, Target c)
     {
-        var job = new Job(x, rows, Part.Of(a, rows, pool.Threads, 0), default, default);
+        var xq = IntMatMul.Prepare(pool, x, rows, a.Weight, b.Weight, c.Weight);
+        var job = new Job(x, rows, xq, Part.Of(a, rows, pool.Threads, 0), default, default);
         job = job with { B = Part.Of(b, rows, pool.Threads, job.A.End), };
         job = job with { C = Part.Of(c, rows, pool.Threads, job.B.End) };
         pool.Run(job.C.End, ref job);
@@ -49,7 +50,8 @@ public static unsafe class MatMulKernel
                 band = Math.Max(4, (outFeatures / (threads * 8) + 3) & ~3); // fine bands: load balance
             else
             {
-                int cache = Math.Max(4, BandBytes / Math.Max(1, k * 4)) & ~3;
+                long rowBytes = IntMatMul.Supports(w) ? w.RowBytes : k * 4L; // the integer path keeps W as is
+                int cache = (int)Math.Max(4, BandBytes / Math.Max(1, rowBytes)) & ~3;
                 int balance = Math.Max(4, (outFeatures / (threads * 2)) & ~3);
                 band = Math.Min(cache, balance);
             }
@@ -64,11 +66,17 @@ public static unsafe class MatMulKernel
         return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(tile));
     }
 
-    private readonly record struct Job(CpuActivation X, int Rows, Part A, Part B, Part C) : IParallelJob
+    private readonly record struct Job(CpuActivation X, int Rows, IntMatMul.Rows Q, Part A, Part B, Part C) : IParallelJob
     {
         public void Execute(int item)
         {
             var p = item < A.End ? A : item < B.End ? B : C;
+            if (Q.Has(p.W!))
+            {
+                int o0 = (item - p.First) * p.Band;
+                IntMatMul.Band(Q, p.W!, p.Y!, Rows, o0, Math.Min(p.W!.Rows, o0 + p.Band));
+                return;
+            }
             new Band(X, p.W!, p.Y!, Rows).Execute(item - p.First, p.Band);
         }
     }

@@ -4,7 +4,7 @@ using Inference.Kernels.Reference;
 
 namespace Inference.Tests.Cpu;
 
-/// <summary>Int8/int4 matmuls against dequantize-then-multiply, and their batch invariance.</summary>
+/// <summary>Int8/int4 matmuls against dequantize-then-multiply, and their batch invariance (both paths).</summary>
 public sealed unsafe class QuantizedMatMulTests : IDisposable
 {
     private readonly CpuBackend _b = new(threads: 2);
@@ -61,7 +61,9 @@ public sealed unsafe class QuantizedMatMulTests : IDisposable
         _b.MatMul(x, _b.LoadWeight(w), null, y, rows);
         var expected = new float[rows * outF];
         ReferenceOps.MatMul(xs, dense, default, expected, rows, k, outF);
-        TestData.AssertClose(Read(y, rows), expected, 1e-5, $"{format} matmul {rows}x{k}x{outF}");
+        // K a multiple of 32 takes the int8-activation path (its rounding, not float order, sets the error).
+        double tolerance = IntMatMul.Supports(w) ? 3e-2 : 1e-5;
+        TestData.AssertClose(Read(y, rows), expected, tolerance, $"{format} matmul {rows}x{k}x{outF}");
     }
 
     [Theory]
