@@ -19,8 +19,8 @@ internal static unsafe class IntDotKernel
         Fma.MultiplyAdd(Avx.ConvertToVector256Single(AvxVnni.MultiplyWideningAndAdd(init, u, Vector256.Load(xq))), c, acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Coef<TW>(in TW w, long row, int b) where TW : struct, IIntWeights =>
-        w.BlockScaled ? Vector256.Create(w.Scale(row, b)) : default;
+    private static Vector256<float> Coef<TW>(TW w, long meta, int g) where TW : struct, IIntWeights =>
+        w.BlockScaled ? Vector256.Create(w.Scale(meta, g)) : default;
 
     /// <summary>(a0 + a4) + (a2 + a6), plus (a1 + a5) + (a3 + a7).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -32,18 +32,20 @@ internal static unsafe class IntDotKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Finish<TW>(in TW w, Vector256<float> acc, long row) where TW : struct, IIntWeights =>
-        w.BlockScaled ? Sum(acc) : Sum(acc) * w.Scale(row, 0);
+    private static float Finish<TW>(TW w, Vector256<float> acc, long meta) where TW : struct, IIntWeights =>
+        w.BlockScaled ? Sum(acc) : Sum(acc) * w.Scale(meta, 0);
 
     /// <summary>Four x rows against weight rows o..o+3; y[i * ldy + j] = row i, output o + j.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile4x4<TW>(in TW w, QuantizedRow x0, QuantizedRow x1, QuantizedRow x2, QuantizedRow x3,
+    public static void Tile4x4<TW>(TW w, QuantizedRow x0, QuantizedRow x1, QuantizedRow x2, QuantizedRow x3,
         long o, int blocks, float* y, long ldy) where TW : struct, IIntWeights
     {
+        byte* p0 = w.Row(o), p1 = w.Row(o + 1), p2 = w.Row(o + 2), p3 = w.Row(o + 3);
+        long m0 = w.Meta(o), m1 = w.Meta(o + 1), m2 = w.Meta(o + 2), m3 = w.Meta(o + 3);
         Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default, a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
         for (int b = 0; b < blocks; b++)
         {
-            int q = b * 32;
+            int q = b * 32, g = w.Group(b);
             var c0 = Vector256.Load(x0.Corrections + b * 8);
             var c1 = Vector256.Load(x1.Corrections + b * 8);
             var c2 = Vector256.Load(x2.Corrections + b * 8);
@@ -54,81 +56,87 @@ internal static unsafe class IntDotKernel
             var d3 = Vector256.Create(x3.Scales[b]);
             Vector256<byte> u;
             Vector256<float> s;
-            u = w.Load(o + 0, b);
-            s = Coef(w, o + 0, b);
-            a00 = Step(a00, w.Correction(c0, o + 0, b), u, x0.Q + q, w.BlockScaled ? d0 * s : d0);
-            a10 = Step(a10, w.Correction(c1, o + 0, b), u, x1.Q + q, w.BlockScaled ? d1 * s : d1);
-            a20 = Step(a20, w.Correction(c2, o + 0, b), u, x2.Q + q, w.BlockScaled ? d2 * s : d2);
-            a30 = Step(a30, w.Correction(c3, o + 0, b), u, x3.Q + q, w.BlockScaled ? d3 * s : d3);
-            u = w.Load(o + 1, b);
-            s = Coef(w, o + 1, b);
-            a01 = Step(a01, w.Correction(c0, o + 1, b), u, x0.Q + q, w.BlockScaled ? d0 * s : d0);
-            a11 = Step(a11, w.Correction(c1, o + 1, b), u, x1.Q + q, w.BlockScaled ? d1 * s : d1);
-            a21 = Step(a21, w.Correction(c2, o + 1, b), u, x2.Q + q, w.BlockScaled ? d2 * s : d2);
-            a31 = Step(a31, w.Correction(c3, o + 1, b), u, x3.Q + q, w.BlockScaled ? d3 * s : d3);
-            u = w.Load(o + 2, b);
-            s = Coef(w, o + 2, b);
-            a02 = Step(a02, w.Correction(c0, o + 2, b), u, x0.Q + q, w.BlockScaled ? d0 * s : d0);
-            a12 = Step(a12, w.Correction(c1, o + 2, b), u, x1.Q + q, w.BlockScaled ? d1 * s : d1);
-            a22 = Step(a22, w.Correction(c2, o + 2, b), u, x2.Q + q, w.BlockScaled ? d2 * s : d2);
-            a32 = Step(a32, w.Correction(c3, o + 2, b), u, x3.Q + q, w.BlockScaled ? d3 * s : d3);
-            u = w.Load(o + 3, b);
-            s = Coef(w, o + 3, b);
-            a03 = Step(a03, w.Correction(c0, o + 3, b), u, x0.Q + q, w.BlockScaled ? d0 * s : d0);
-            a13 = Step(a13, w.Correction(c1, o + 3, b), u, x1.Q + q, w.BlockScaled ? d1 * s : d1);
-            a23 = Step(a23, w.Correction(c2, o + 3, b), u, x2.Q + q, w.BlockScaled ? d2 * s : d2);
-            a33 = Step(a33, w.Correction(c3, o + 3, b), u, x3.Q + q, w.BlockScaled ? d3 * s : d3);
+            u = w.Load(p0, b);
+            s = Coef(w, m0, g);
+            a00 = Step(a00, w.Correction(c0, m0, g), u, x0.Q + q, w.BlockScaled ? d0 * s : d0);
+            a10 = Step(a10, w.Correction(c1, m0, g), u, x1.Q + q, w.BlockScaled ? d1 * s : d1);
+            a20 = Step(a20, w.Correction(c2, m0, g), u, x2.Q + q, w.BlockScaled ? d2 * s : d2);
+            a30 = Step(a30, w.Correction(c3, m0, g), u, x3.Q + q, w.BlockScaled ? d3 * s : d3);
+            u = w.Load(p1, b);
+            s = Coef(w, m1, g);
+            a01 = Step(a01, w.Correction(c0, m1, g), u, x0.Q + q, w.BlockScaled ? d0 * s : d0);
+            a11 = Step(a11, w.Correction(c1, m1, g), u, x1.Q + q, w.BlockScaled ? d1 * s : d1);
+            a21 = Step(a21, w.Correction(c2, m1, g), u, x2.Q + q, w.BlockScaled ? d2 * s : d2);
+            a31 = Step(a31, w.Correction(c3, m1, g), u, x3.Q + q, w.BlockScaled ? d3 * s : d3);
+            u = w.Load(p2, b);
+            s = Coef(w, m2, g);
+            a02 = Step(a02, w.Correction(c0, m2, g), u, x0.Q + q, w.BlockScaled ? d0 * s : d0);
+            a12 = Step(a12, w.Correction(c1, m2, g), u, x1.Q + q, w.BlockScaled ? d1 * s : d1);
+            a22 = Step(a22, w.Correction(c2, m2, g), u, x2.Q + q, w.BlockScaled ? d2 * s : d2);
+            a32 = Step(a32, w.Correction(c3, m2, g), u, x3.Q + q, w.BlockScaled ? d3 * s : d3);
+            u = w.Load(p3, b);
+            s = Coef(w, m3, g);
+            a03 = Step(a03, w.Correction(c0, m3, g), u, x0.Q + q, w.BlockScaled ? d0 * s : d0);
+            a13 = Step(a13, w.Correction(c1, m3, g), u, x1.Q + q, w.BlockScaled ? d1 * s : d1);
+            a23 = Step(a23, w.Correction(c2, m3, g), u, x2.Q + q, w.BlockScaled ? d2 * s : d2);
+            a33 = Step(a33, w.Correction(c3, m3, g), u, x3.Q + q, w.BlockScaled ? d3 * s : d3);
         }
-        y[0 * ldy + 0] = Finish(w, a00, o + 0);
-        y[0 * ldy + 1] = Finish(w, a01, o + 1);
-        y[0 * ldy + 2] = Finish(w, a02, o + 2);
-        y[0 * ldy + 3] = Finish(w, a03, o + 3);
-        y[1 * ldy + 0] = Finish(w, a10, o + 0);
-        y[1 * ldy + 1] = Finish(w, a11, o + 1);
-        y[1 * ldy + 2] = Finish(w, a12, o + 2);
-        y[1 * ldy + 3] = Finish(w, a13, o + 3);
-        y[2 * ldy + 0] = Finish(w, a20, o + 0);
-        y[2 * ldy + 1] = Finish(w, a21, o + 1);
-        y[2 * ldy + 2] = Finish(w, a22, o + 2);
-        y[2 * ldy + 3] = Finish(w, a23, o + 3);
-        y[3 * ldy + 0] = Finish(w, a30, o + 0);
-        y[3 * ldy + 1] = Finish(w, a31, o + 1);
-        y[3 * ldy + 2] = Finish(w, a32, o + 2);
-        y[3 * ldy + 3] = Finish(w, a33, o + 3);
+        y[0 * ldy + 0] = Finish(w, a00, m0);
+        y[0 * ldy + 1] = Finish(w, a01, m1);
+        y[0 * ldy + 2] = Finish(w, a02, m2);
+        y[0 * ldy + 3] = Finish(w, a03, m3);
+        y[1 * ldy + 0] = Finish(w, a10, m0);
+        y[1 * ldy + 1] = Finish(w, a11, m1);
+        y[1 * ldy + 2] = Finish(w, a12, m2);
+        y[1 * ldy + 3] = Finish(w, a13, m3);
+        y[2 * ldy + 0] = Finish(w, a20, m0);
+        y[2 * ldy + 1] = Finish(w, a21, m1);
+        y[2 * ldy + 2] = Finish(w, a22, m2);
+        y[2 * ldy + 3] = Finish(w, a23, m3);
+        y[3 * ldy + 0] = Finish(w, a30, m0);
+        y[3 * ldy + 1] = Finish(w, a31, m1);
+        y[3 * ldy + 2] = Finish(w, a32, m2);
+        y[3 * ldy + 3] = Finish(w, a33, m3);
     }
 
     /// <summary>One x row against weight rows o..o+3 (the decode kernel: each weight block is used once).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Row1x4<TW>(in TW w, QuantizedRow x, long o, int blocks, float* y) where TW : struct, IIntWeights
+    public static void Row1x4<TW>(TW w, QuantizedRow x, long o, int blocks, float* y) where TW : struct, IIntWeights
     {
+        byte* p0 = w.Row(o), p1 = w.Row(o + 1), p2 = w.Row(o + 2), p3 = w.Row(o + 3);
+        long m0 = w.Meta(o), m1 = w.Meta(o + 1), m2 = w.Meta(o + 2), m3 = w.Meta(o + 3);
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         for (int b = 0; b < blocks; b++)
         {
+            int g = w.Group(b);
             sbyte* xq = x.Q + b * 32;
             var c = Vector256.Load(x.Corrections + b * 8);
             var d = Vector256.Create(x.Scales[b]);
-            a0 = Step(a0, w.Correction(c, o, b), w.Load(o, b), xq, w.BlockScaled ? d * Coef(w, o, b) : d);
-            a1 = Step(a1, w.Correction(c, o + 1, b), w.Load(o + 1, b), xq, w.BlockScaled ? d * Coef(w, o + 1, b) : d);
-            a2 = Step(a2, w.Correction(c, o + 2, b), w.Load(o + 2, b), xq, w.BlockScaled ? d * Coef(w, o + 2, b) : d);
-            a3 = Step(a3, w.Correction(c, o + 3, b), w.Load(o + 3, b), xq, w.BlockScaled ? d * Coef(w, o + 3, b) : d);
+            a0 = Step(a0, w.Correction(c, m0, g), w.Load(p0, b), xq, w.BlockScaled ? d * Coef(w, m0, g) : d);
+            a1 = Step(a1, w.Correction(c, m1, g), w.Load(p1, b), xq, w.BlockScaled ? d * Coef(w, m1, g) : d);
+            a2 = Step(a2, w.Correction(c, m2, g), w.Load(p2, b), xq, w.BlockScaled ? d * Coef(w, m2, g) : d);
+            a3 = Step(a3, w.Correction(c, m3, g), w.Load(p3, b), xq, w.BlockScaled ? d * Coef(w, m3, g) : d);
         }
-        y[0] = Finish(w, a0, o);
-        y[1] = Finish(w, a1, o + 1);
-        y[2] = Finish(w, a2, o + 2);
-        y[3] = Finish(w, a3, o + 3);
+        y[0] = Finish(w, a0, m0);
+        y[1] = Finish(w, a1, m1);
+        y[2] = Finish(w, a2, m2);
+        y[3] = Finish(w, a3, m3);
     }
 
     /// <summary>One x row against one weight row (band remainders).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Dot1x1<TW>(in TW w, QuantizedRow x, long o, int blocks) where TW : struct, IIntWeights
+    public static float Dot1x1<TW>(TW w, QuantizedRow x, long o, int blocks) where TW : struct, IIntWeights
     {
+        byte* p = w.Row(o);
+        long m = w.Meta(o);
         Vector256<float> a = default;
         for (int b = 0; b < blocks; b++)
         {
+            int g = w.Group(b);
             var d = Vector256.Create(x.Scales[b]);
-            a = Step(a, w.Correction(Vector256.Load(x.Corrections + b * 8), o, b), w.Load(o, b), x.Q + b * 32,
-                w.BlockScaled ? d * Coef(w, o, b) : d);
+            a = Step(a, w.Correction(Vector256.Load(x.Corrections + b * 8), m, g), w.Load(p, b), x.Q + b * 32,
+                w.BlockScaled ? d * Coef(w, m, g) : d);
         }
-        return Finish(w, a, o);
+        return Finish(w, a, m);
     }
 }

@@ -14,10 +14,11 @@ internal static unsafe class IntMatMul
     [ThreadStatic] private static byte[]? t_nibbles;
 
     /// <summary>Whether this weight takes the integer path (else the F32-widening path runs).</summary>
-    public static bool Supports(HostWeight w) => w.Cols > 0 && w.Cols % ActivationQuantizer.Block == 0 && w.Format switch
+    private static readonly bool s_off = Environment.GetEnvironmentVariable("INFERENCE_NO_INT_DOT") == "1";
+    public static bool Supports(HostWeight w) => !s_off && w.Cols > 0 && w.Cols % ActivationQuantizer.Block == 0 && w.Format switch
     {
         WeightFormat.Int8 => true,
-        WeightFormat.Int4 => w.GroupSize >= 32 && w.GroupSize % 32 == 0,
+        WeightFormat.Int4 => w.GroupSize >= 32 && w.GroupSize % 32 == 0 && System.Numerics.BitOperations.IsPow2(w.GroupSize / 32),
         _ => false,
     };
 
@@ -88,8 +89,10 @@ internal static unsafe class IntMatMul
             Scalar(xs, w, y, rows, o0, o1);
         else if (w.Format == WeightFormat.Int8)
             Band(new Int8Weights(w), xs.In(BlockLayout.Natural), w.Cols, y, rows, o0, o1);
+        else if (w.ZeroPoints == null)
+            Band(new Int4Weights<Symmetric>(w), xs.In(BlockLayout.Nibbles), w.Cols, y, rows, o0, o1);
         else
-            Band(new Int4Weights(w), xs.In(BlockLayout.Nibbles), w.Cols, y, rows, o0, o1);
+            Band(new Int4Weights<WithZeroPoints>(w), xs.In(BlockLayout.Nibbles), w.Cols, y, rows, o0, o1);
     }
 
     private static void Scalar(in Rows xs, HostWeight w, CpuActivation y, int rows, int o0, int o1)
@@ -100,7 +103,7 @@ internal static unsafe class IntMatMul
                 y.Data[(long)r * y.Cols + o] = IntDotScalar.Dot(xs.At(layout, r), w, o, layout);
     }
 
-    private static void Band<TW>(in TW w, LayoutRows xs, int k, CpuActivation y, int rows, int o0, int o1)
+    private static void Band<TW>(TW w, LayoutRows xs, int k, CpuActivation y, int rows, int o0, int o1)
         where TW : struct, IIntWeights
     {
         int blocks = k / ActivationQuantizer.Block;
