@@ -90,9 +90,18 @@ internal static unsafe class IntMatMul
         else if (w.Format == WeightFormat.Int8)
             Band(new Int8Weights(w), xs.In(BlockLayout.Natural), w.Cols, y, rows, o0, o1);
         else if (w.ZeroPoints == null)
-            Band(new Int4Weights<Symmetric>(w), xs.In(BlockLayout.Nibbles), w.Cols, y, rows, o0, o1);
+            Int4<Symmetric>(xs, w, y, rows, o0, o1);
         else
-            Band(new Int4Weights<WithZeroPoints>(w), xs.In(BlockLayout.Nibbles), w.Cols, y, rows, o0, o1);
+            Int4<WithZeroPoints>(xs, w, y, rows, o0, o1);
+    }
+
+    private static void Int4<TZ>(in Rows xs, HostWeight w, CpuActivation y, int rows, int o0, int o1) where TZ : struct, IZeroPoints
+    {
+        // Many rows sweep the band many times: unpack it once. Few rows read each weight once: unpack in registers.
+        if (rows >= MatMulKernel.TileRows)
+            Band(new RepackedInt4<TZ>(w, o0, o1), xs.In(BlockLayout.Nibbles), w.Cols, y, rows, o0, o1);
+        else
+            Band(new Int4Weights<TZ>(w), xs.In(BlockLayout.Nibbles), w.Cols, y, rows, o0, o1);
     }
 
     private static void Scalar(in Rows xs, HostWeight w, CpuActivation y, int rows, int o0, int o1)
