@@ -123,6 +123,55 @@ public sealed unsafe class QuantizedMatMulTests : IDisposable
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Int4ScaleSearchIsNeverWorseThanThePlainScale(bool zeroPoints)
+    {
+        const int rows = 16, cols = 256, gs = 32;
+        var v = TestData.Random(rows * cols, 12, 2f);
+        for (int i = 0; i < v.Length; i += 37) v[i] *= 4f; // outliers: where a smaller scale pays off
+        using var f32 = HostWeight.FromFloats("w", rows, cols, v);
+        using var q = Quantizer.ToInt4(f32, gs, zeroPoints);
+        var d = Dense(q);
+        double searched = 0, plain = 0;
+        for (int g = 0; g < rows * cols / gs; g++)
+        {
+            var group = v.AsSpan(g * gs, gs);
+            double e = 0;
+            for (int i = 0; i < gs; i++) e += Math.Pow(d[g * gs + i] - group[i], 2);
+            double p = PlainError(group, zeroPoints);
+            Assert.True(e <= p * (1 + 1e-6), $"group {g}: {e} > plain {p}");
+            searched += e;
+            plain += p;
+        }
+        Assert.True(searched < plain * 0.95, $"the search should gain on outlier groups: {searched} vs {plain}");
+    }
+
+    /// <summary>Squared error of the unsearched choice: largest magnitude on -8 (symmetric) or min..max on 0..15.</summary>
+    private static double PlainError(ReadOnlySpan<float> v, bool zeroPoints)
+    {
+        float s;
+        int z = 8;
+        if (!zeroPoints)
+        {
+            float m = 0f;
+            foreach (float f in v) if (MathF.Abs(f) > MathF.Abs(m)) m = f;
+            s = (float)(Half)(m / -8f);
+        }
+        else
+        {
+            float min = 0f, max = 0f;
+            foreach (float f in v) { min = MathF.Min(min, f); max = MathF.Max(max, f); }
+            s = (float)(Half)((max - min) / 15f);
+            z = s == 0f ? 8 : Math.Clamp((int)MathF.Round(-min / s), 0, 15);
+        }
+        float inv = s == 0f ? 0f : 1f / s;
+        double e = 0;
+        foreach (float f in v) e += Math.Pow((Math.Clamp((int)MathF.Round(f * inv) + z, 0, 15) - z) * s - f, 2);
+        return e;
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(6)]
     public void FusedMatMulEqualsSeparateCalls(int rows)
