@@ -101,7 +101,7 @@ internal static unsafe class IntMatMul
         if (rows >= MatMulKernel.TileRows)
             Band(new RepackedInt4<TZ>(w, o0, o1), xs.In(BlockLayout.Nibbles), w.Cols, y, rows, o0, o1);
         else
-            Band(new Int4Weights<TZ>(w), xs.In(BlockLayout.Nibbles), w.Cols, y, rows, o0, o1);
+            Band(new Int4Weights<TZ>(w, o0, o1), xs.In(BlockLayout.Nibbles), w.Cols, y, rows, o0, o1);
     }
 
     private static void Scalar(in Rows xs, HostWeight w, CpuActivation y, int rows, int o0, int o1)

@@ -69,14 +69,32 @@ internal readonly unsafe struct Int8Weights(HostWeight w) : IIntWeights
 /// the activations. <typeparamref name="TZ"/> says whether there are zero points (a type, not a field, so the
 /// kernels carry no per-block branch on it).
 /// </summary>
-internal readonly unsafe struct Int4Weights<TZ>(HostWeight w) : IIntWeights where TZ : struct, IZeroPoints
+internal readonly unsafe struct Int4Weights<TZ> : IIntWeights where TZ : struct, IZeroPoints
 {
-    private readonly byte* _data = (byte*)w.Data;
-    private readonly long _ld = w.Cols / 2;
-    private readonly ushort* _scales = (ushort*)w.Scales;
-    private readonly byte* _zeros = w.ZeroPoints;
-    private readonly int _groups = w.Cols / w.GroupSize;
-    private readonly int _groupShift = System.Numerics.BitOperations.Log2((uint)(w.GroupSize / 32));
+    [ThreadStatic] private static byte[]? t_scales;
+
+    private readonly byte* _data;
+    private readonly long _ld;
+    private readonly float* _scales;
+    private readonly long _scaleBase;
+    private readonly byte* _zeros;
+    private readonly int _groups;
+    private readonly int _groupShift;
+
+    /// <summary>Rows [o0, o1) of <paramref name="w"/>; their F16 scales are widened here once, not per block and row.</summary>
+    public Int4Weights(HostWeight w, int o0, int o1)
+    {
+        _data = (byte*)w.Data;
+        _ld = w.Cols / 2;
+        _zeros = w.ZeroPoints;
+        _groups = w.Cols / w.GroupSize;
+        _groupShift = System.Numerics.BitOperations.Log2((uint)(w.GroupSize / 32));
+        int n = (o1 - o0) * _groups;
+        _scales = (float*)ActivationQuantizer.Buffer(ref t_scales, n * 4L);
+        _scaleBase = (long)o0 * _groups;
+        // Exact either way (HalfWiden and HalfBits agree on every finite value); vectorized, 16 per step.
+        HalfWiden.Run((Half*)w.Scales + _scaleBase, _scales, n);
+    }
 
     public bool BlockScaled => true;
 
@@ -105,7 +123,7 @@ internal readonly unsafe struct Int4Weights<TZ>(HostWeight w) : IIntWeights wher
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float Scale(long meta, int group) => HalfBits.ToSingle(_scales[meta + group]);
+    public float Scale(long meta, int group) => _scales[meta - _scaleBase + group];
 }
 
 /// <summary>Whether int4 weights carry zero points, as a type.</summary>

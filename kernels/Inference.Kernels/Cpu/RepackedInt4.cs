@@ -24,7 +24,7 @@ internal readonly unsafe struct RepackedInt4<TZ> : IIntWeights where TZ : struct
     /// <summary>Unpacks rows [o0, o1) of <paramref name="w"/> into this thread's buffer.</summary>
     public RepackedInt4(HostWeight w, int o0, int o1)
     {
-        var src = new Int4Weights<TZ>(w);
+        var src = new Int4Weights<TZ>(w, o0, o1);
         int k = w.Cols, blocks = k / ActivationQuantizer.Block, n = o1 - o0;
         long dataBytes = (long)n * k, scaleBytes = (long)n * blocks * 4;
         byte* buf = ActivationQuantizer.Buffer(ref t_buffer, dataBytes + scaleBytes + (long)n * blocks);
