@@ -178,6 +178,23 @@ public sealed unsafe class IntMatMulTests : IDisposable
         TestData.AssertClose(Read(y, rows), expected, 1e-2, $"{format} {rows}x{k}x{outF}");
     }
 
+    [Theory]
+    [InlineData("int8", 1)]
+    [InlineData("int4", 1)]
+    [InlineData("int4z", 8)]
+    public void SteadyStateCallsAllocateNothing(string format, int rows)
+    {
+        const int k = 256, outF = 40;
+        using var w = Quantized(format, outF, k, 32, 3);
+        var dw = _b.LoadWeight(w);
+        using var x = Act(rows, k, TestData.Random(rows * k, 4));
+        using var y = Act(rows, outF);
+        for (int i = 0; i < 3; i++) _b.MatMul(x, dw, null, y, rows); // buffers grow once
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) _b.MatMul(x, dw, null, y, rows);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Fact]
     public void QuantizedRowDependsOnlyOnItsValues()
     {
