@@ -124,8 +124,12 @@ internal static unsafe class IntMatMul
         {
             QuantizedRow x0 = xs[r], x1 = xs[r + 1], x2 = xs[r + 2], x3 = xs[r + 3];
             float* yr = y.Data + r * ldy;
-            for (int o = o0; o < n4; o += 4)
-                IntDotKernel.Tile4x4(w, x0, x1, x2, x3, o, blocks, yr + o, ldy);
+            if (Avx512F.IsSupported)
+                for (int o = o0; o < n4; o += 4)
+                    IntDotKernel.Tile4x4Wide(w, x0, x1, x2, x3, o, blocks, yr + o, ldy);
+            else
+                for (int o = o0; o < n4; o += 4)
+                    IntDotKernel.Tile4x4(w, x0, x1, x2, x3, o, blocks, yr + o, ldy);
             for (int o = n4; o < o1; o++)
             {
                 yr[o] = IntDotKernel.Dot1x1(w, x0, o, blocks);

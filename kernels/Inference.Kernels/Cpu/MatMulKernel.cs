@@ -50,7 +50,7 @@ public static unsafe class MatMulKernel
                 band = Math.Max(4, (outFeatures / (threads * 8) + 3) & ~3); // fine bands: load balance
             else
             {
-                long rowBytes = IntMatMul.Supports(w) ? w.RowBytes : k * 4L; // the integer path keeps W as is
+                long rowBytes = IntMatMul.Supports(w) ? k : k * 4L; // the integer path holds a byte per weight (int4 unpacked)
                 int cache = (int)Math.Max(4, BandBytes / Math.Max(1, rowBytes)) & ~3;
                 int balance = Math.Max(4, (outFeatures / (threads * 2)) & ~3);
                 band = Math.Min(cache, balance);
