@@ -14,8 +14,7 @@ internal static unsafe class IntMatMul
     [ThreadStatic] private static byte[]? t_nibbles;
 
     /// <summary>Whether this weight takes the integer path (else the F32-widening path runs).</summary>
-    private static readonly bool s_off = Environment.GetEnvironmentVariable("INFERENCE_NO_INT_DOT") == "1";
-    public static bool Supports(HostWeight w) => !s_off && w.Cols > 0 && w.Cols % ActivationQuantizer.Block == 0 && w.Format switch
+    public static bool Supports(HostWeight w) => w.Cols > 0 && w.Cols % ActivationQuantizer.Block == 0 && w.Format switch
     {
         WeightFormat.Int8 => true,
         WeightFormat.Int4 => w.GroupSize >= 32 && w.GroupSize % 32 == 0 && System.Numerics.BitOperations.IsPow2(w.GroupSize / 32),
