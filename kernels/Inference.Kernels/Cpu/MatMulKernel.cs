@@ -6,8 +6,9 @@ namespace Inference.Kernels.Cpu;
 /// <summary>
 /// y = x W^T, parallel over bands of output features. Few rows (decode): each band streams its W rows once,
 /// int8/int4 rows widened in registers (<see cref="QuantDot"/>). Many rows (prefill): the band is held in
-/// L2 as F32 (widened once if quantized) and swept by the 4x4 register-tiled micro-kernel. Every path
-/// reduces each output element in the same K order, so results do not depend on the batch.
+/// L2 as F32 (widened once if quantized) and swept by the 4x4 register-tiled micro-kernel. Int8/int4
+/// weights whose K is a multiple of 32 take <see cref="IntMatMul"/> instead (int8 activations, integer dots).
+/// Every path reduces each output element in the same K order, so results do not depend on the batch.
 /// </summary>
 public static unsafe class MatMulKernel
 {
