@@ -36,9 +36,9 @@ public static unsafe class Quantizer
     }
 
     /// <summary>
-    /// Group-wise int4 along Cols, two per byte (low nibble first), F16 scale per group. Symmetric: the
-    /// largest-magnitude value maps to -8 (zero point 8, as llama.cpp's Q4_0). With zero points: min..max
-    /// over 0..15.
+    /// Group-wise int4 along Cols, two per byte (low nibble first), F16 scale per group. Symmetric: zero
+    /// point 8, scale searched around the largest magnitude on -8 (llama.cpp's Q4_0 choice). With zero
+    /// points: scale searched around min..max over 0..15.
     /// </summary>
     public static HostWeight ToInt4(HostWeight src, int groupSize, bool zeroPoints)
     {
@@ -63,33 +63,78 @@ public static unsafe class Quantizer
         return new HostWeight(src.Name, WeightFormat.Int4, rows, cols, q, s, z, groupSize, new Owner(data, scales, zeros));
     }
 
+    // Scale candidates as fractions of the plain one (the largest magnitude on -8, or min..max on 0..15):
+    // a slightly smaller scale clips the extreme value but rounds the rest more finely, which is usually
+    // the better trade (as llama.cpp's k-quants search). 1 comes first, so a tie keeps the plain choice.
+    private static readonly float[] s_fractions = [1f, 0.98f, 0.96f, 0.94f, 0.92f, 0.90f, 0.88f, 0.86f, 0.84f, 0.82f, 0.80f, 1.02f];
+
+    /// <summary>
+    /// One group: among a fixed set of scales, the one with the least squared error after F16 rounding of
+    /// the scale (and, symmetric, after a least-squares refit of the scale to the chosen codes).
+    /// Deterministic, so quantizing at load and loading a saved folder give the same bytes.
+    /// </summary>
     private static void Int4Group(ReadOnlySpan<float> v, byte* q, Half* scale, byte* zero)
     {
-        float s;
-        int zp;
+        float bestErr = float.PositiveInfinity, bestS = 0f;
+        int bestZ = 8;
         if (zero == null)
         {
             float m = 0f;
             foreach (float f in v) if (MathF.Abs(f) > MathF.Abs(m)) m = f;
-            s = (float)(Half)(m / -8f);
-            zp = 8;
+            foreach (float frac in s_fractions)
+            {
+                float s = (float)(Half)(m / -8f * frac);
+                Consider(v, s, 8, ref bestErr, ref bestS, ref bestZ);
+                // Least-squares scale for the codes this one picks: sum(v q) / sum(q q).
+                float inv = s == 0f ? 0f : 1f / s;
+                double vq = 0, qq = 0;
+                foreach (float f in v)
+                {
+                    int c = Math.Clamp((int)MathF.Round(f * inv) + 8, 0, 15) - 8;
+                    vq += f * c;
+                    qq += c * c;
+                }
+                if (qq > 0) Consider(v, (float)(Half)(float)(vq / qq), 8, ref bestErr, ref bestS, ref bestZ);
+            }
         }
         else
         {
             float min = 0f, max = 0f; // include 0 so that it stays exactly representable
             foreach (float f in v) { min = MathF.Min(min, f); max = MathF.Max(max, f); }
-            s = (float)(Half)((max - min) / 15f);
-            zp = s == 0f ? 8 : Math.Clamp((int)MathF.Round(-min / s), 0, 15);
-            *zero = (byte)zp;
+            foreach (float frac in s_fractions)
+            {
+                float s = (float)(Half)((max - min) / 15f * frac);
+                if (s == 0f) { Consider(v, 0f, 8, ref bestErr, ref bestS, ref bestZ); continue; }
+                // Centre the shrunken range on the values: try the zero points that keep min or max in range.
+                int zLow = Math.Clamp((int)MathF.Round(-min / s), 0, 15);
+                int zHigh = Math.Clamp(15 - (int)MathF.Round(max / s), 0, 15);
+                Consider(v, s, zLow, ref bestErr, ref bestS, ref bestZ);
+                if (zHigh != zLow) Consider(v, s, zHigh, ref bestErr, ref bestS, ref bestZ);
+            }
+            *zero = (byte)bestZ;
         }
-        *scale = (Half)s;
-        float inv = s == 0f ? 0f : 1f / s;
+        *scale = (Half)bestS;
+        float invBest = bestS == 0f ? 0f : 1f / bestS;
         for (int i = 0; i < v.Length; i += 2)
         {
-            int a = Math.Clamp((int)MathF.Round(v[i] * inv) + zp, 0, 15);
-            int b = Math.Clamp((int)MathF.Round(v[i + 1] * inv) + zp, 0, 15);
+            int a = Math.Clamp((int)MathF.Round(v[i] * invBest) + bestZ, 0, 15);
+            int b = Math.Clamp((int)MathF.Round(v[i + 1] * invBest) + bestZ, 0, 15);
             q[i / 2] = (byte)(a | (b << 4));
         }
+    }
+
+    /// <summary>Squared error of the group quantized with scale s (already F16-exact) and zero point z; keeps the best.</summary>
+    private static void Consider(ReadOnlySpan<float> v, float s, int z, ref float bestErr, ref float bestS, ref int bestZ)
+    {
+        float inv = s == 0f ? 0f : 1f / s;
+        float err = 0f;
+        foreach (float f in v)
+        {
+            int c = Math.Clamp((int)MathF.Round(f * inv) + z, 0, 15);
+            float d = (c - z) * s - f;
+            err += d * d;
+        }
+        if (err < bestErr) { bestErr = err; bestS = s; bestZ = z; }
     }
 
     /// <summary>Frees the buffers of a quantized weight together.</summary>

@@ -6,8 +6,9 @@ namespace Inference.Kernels.Cpu;
 /// <summary>
 /// y = x W^T, parallel over bands of output features. Few rows (decode): each band streams its W rows once,
 /// int8/int4 rows widened in registers (<see cref="QuantDot"/>). Many rows (prefill): the band is held in
-/// L2 as F32 (widened once if quantized) and swept by the 4x4 register-tiled micro-kernel. Every path
-/// reduces each output element in the same K order, so results do not depend on the batch.
+/// L2 as F32 (widened once if quantized) and swept by the 4x4 register-tiled micro-kernel. Int8/int4
+/// weights whose K is a multiple of 32 take <see cref="IntMatMul"/> instead (int8 activations, integer dots).
+/// Every path reduces each output element in the same K order, so results do not depend on the batch.
 /// </summary>
 public static unsafe class MatMulKernel
 {
@@ -31,7 +32,8 @@ public static unsafe class MatMulKernel
     /// </summary>
     public static void Run(WorkerPool pool, CpuActivation x, int rows, Target a, Target b, Target c)
     {
-        var job = new Job(x, rows, Part.Of(a, rows, pool.Threads, 0), default, default);
+        var xq = IntMatMul.Prepare(pool, x, rows, a.Weight, b.Weight, c.Weight);
+        var job = new Job(x, rows, xq, Part.Of(a, rows, pool.Threads, 0), default, default);
         job = job with { B = Part.Of(b, rows, pool.Threads, job.A.End), };
         job = job with { C = Part.Of(c, rows, pool.Threads, job.B.End) };
         pool.Run(job.C.End, ref job);
@@ -49,7 +51,8 @@ public static unsafe class MatMulKernel
                 band = Math.Max(4, (outFeatures / (threads * 8) + 3) & ~3); // fine bands: load balance
             else
             {
-                int cache = Math.Max(4, BandBytes / Math.Max(1, k * 4)) & ~3;
+                long rowBytes = IntMatMul.Supports(w) ? k : k * 4L; // the integer path holds a byte per weight (int4 unpacked)
+                int cache = (int)Math.Max(4, BandBytes / Math.Max(1, rowBytes)) & ~3;
                 int balance = Math.Max(4, (outFeatures / (threads * 2)) & ~3);
                 band = Math.Min(cache, balance);
             }
@@ -64,11 +67,17 @@ public static unsafe class MatMulKernel
         return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(tile));
     }
 
-    private readonly record struct Job(CpuActivation X, int Rows, Part A, Part B, Part C) : IParallelJob
+    private readonly record struct Job(CpuActivation X, int Rows, IntMatMul.Rows Q, Part A, Part B, Part C) : IParallelJob
     {
         public void Execute(int item)
         {
             var p = item < A.End ? A : item < B.End ? B : C;
+            if (Q.Has(p.W!))
+            {
+                int o0 = (item - p.First) * p.Band;
+                IntMatMul.Band(Q, p.W!, p.Y!, Rows, o0, Math.Min(p.W!.Rows, o0 + p.Band));
+                return;
+            }
             new Band(X, p.W!, p.Y!, Rows).Execute(item - p.First, p.Band);
         }
     }

@@ -46,10 +46,10 @@ internal sealed class TestEngine : IDisposable
 
     public LlmEngine Engine { get; }
 
-    public TestEngine(EngineOptions options, int threads = 2)
+    public TestEngine(EngineOptions options, int threads = 2, LoadedModel? model = null)
     {
         _backend = new CpuBackend(threads);
-        Engine = new LlmEngine(Stories.Model, _backend, options);
+        Engine = new LlmEngine(model ?? Stories.Model, _backend, options);
     }
 
     public ChannelReader<RequestOutput> Add(string id, int[] prompt, SamplingParams p, CancellationToken ct = default) =>
