@@ -13,8 +13,12 @@ internal static unsafe class IntMatMul
     [ThreadStatic] private static byte[]? t_natural;
     [ThreadStatic] private static byte[]? t_nibbles;
 
-    /// <summary>Whether this weight takes the integer path (else the F32-widening path runs).</summary>
-    public static bool Supports(HostWeight w) => w.Cols > 0 && w.Cols % ActivationQuantizer.Block == 0 && w.Format switch
+    /// <summary>
+    /// Whether this weight takes the integer path (else the F32-widening path runs). Only with AVX-VNNI: the
+    /// scalar definition gives the same values but is far slower than widening, so CPUs without VNNI keep
+    /// the widening path (one path per machine, so batch invariance holds on each).
+    /// </summary>
+    public static bool Supports(HostWeight w) => AvxVnni.IsSupported && w.Cols > 0 && w.Cols % ActivationQuantizer.Block == 0 && w.Format switch
     {
         WeightFormat.Int8 => true,
         WeightFormat.Int4 => w.GroupSize >= 32 && w.GroupSize % 32 == 0 && System.Numerics.BitOperations.IsPow2(w.GroupSize / 32),
