@@ -10,7 +10,7 @@ namespace Inference.Server.Tests;
 public class SseWriterTests
 {
     [Fact]
-    public async Task Error_during_a_stream_is_one_error_event_and_the_stream_ends()
+    public async Task Error_during_a_stream_is_one_error_event_then_done()
     {
         var ctx = new DefaultHttpContext();
         var body = new MemoryStream();
@@ -24,12 +24,13 @@ public class SseWriterTests
         Assert.Equal(200, ctx.Response.StatusCode);
         Assert.StartsWith("text/event-stream", ctx.Response.ContentType);
         var events = text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(2, events.Length);
+        Assert.Equal(3, events.Length);
         Assert.Equal("data: {\"n\":1}", events[0]);
         var error = JsonNode.Parse(events[1]["data: ".Length..])!["error"]!;
         Assert.Contains("the engine step failed", (string)error["message"]!);
         Assert.Equal("internal_server_error", (string)error["type"]!);
-        Assert.DoesNotContain("[DONE]", text);
+        // As vLLM: [DONE] follows the error, so clients waiting for it end cleanly.
+        Assert.Equal("data: [DONE]", events[2]);
     }
 
     [Fact]
@@ -38,7 +39,9 @@ public class SseWriterTests
         var ctx = new DefaultHttpContext { Response = { Body = new MemoryStream() } };
         await SseWriter.RunAsync(ctx, _ => throw new InferenceException("token id 9999 is outside the vocabulary"));
         string text = Encoding.UTF8.GetString(((MemoryStream)ctx.Response.Body).ToArray());
-        var error = JsonNode.Parse(text.Trim()["data: ".Length..])!["error"]!;
+        var events = text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["data: [DONE]"], events[1..]);
+        var error = JsonNode.Parse(events[0]["data: ".Length..])!["error"]!;
         Assert.Equal("invalid_request_error", (string)error["type"]!);
         Assert.Contains("9999", (string)error["message"]!);
     }

@@ -38,7 +38,7 @@ public sealed class SseWriter
 
     public Task WriteDoneAsync() => WriteRawAsync(s_done);
 
-    /// <summary>An error after the stream began: one data line with the error object; the caller then ends the stream.</summary>
+    /// <summary>An error after the stream began: one data line with the error object ([DONE] follows).</summary>
     public Task WriteErrorAsync(OpenAiException e) => WriteAsync(e.ToError().ToJson());
 
     private async Task WriteRawAsync(byte[] bytes)
@@ -63,7 +63,9 @@ public sealed class SseWriter
         }
         catch (Exception e)
         {
+            // Then [DONE], as vLLM does: clients that wait for it (the OpenAI SDKs) end cleanly after the error.
             await sse.WriteErrorAsync(ErrorMapping.Map(e, log));
+            await sse.WriteDoneAsync();
         }
     }
 }
