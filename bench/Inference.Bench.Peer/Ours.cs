@@ -25,7 +25,7 @@ internal static class Ours
         const int blockSize = 16;
         int blocks = (prompt.Length + genLen + blockSize - 1) / blockSize + 1;
         using var runner = new ModelRunner(new LlamaModel(backend, model.Weights, prompt.Length, 1), blocks, blockSize,
-            kvDType == "f16" ? Inference.Kernels.KvCacheDType.F16 : Inference.Kernels.KvCacheDType.F32);
+            Inference.Engine.EngineOptions.ParseKvCacheDType(kvDType) ?? ((Inference.Kernels.IComputeBackend)backend).PreferredKvCacheDType);
         var table = Enumerable.Range(1, blocks - 1).ToArray();
         var token = new int[1];
         double prefill = double.MaxValue, decode = double.MaxValue;

@@ -23,6 +23,16 @@ if (model is null)
     Console.Error.WriteLine("usage: Inference.Bench.Peer --model DIR [--model-1b DIR] [--kv-cache-dtype f32|f16] [--threads N] [--prompt 512] [--gen 128]");
     return 2;
 }
+// A bad --kv-cache-dtype fails here, before minutes of measuring, with the engine's own message.
+try
+{
+    Inference.Engine.EngineOptions.ParseKvCacheDType(kv);
+}
+catch (Inference.InferenceException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
 model = Path.GetFullPath(model);
 var prompt = Ours.Prompt(model, promptLen);
 double bandwidth = Bandwidth.Measure(threads);

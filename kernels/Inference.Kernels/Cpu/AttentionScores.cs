@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -158,11 +159,11 @@ internal static unsafe class AttentionScores
         }
         for (; j < n; j++) s[j] = SimdDot.Dot(q, k + (long)j * stride, headDim);
         var sc = new Span<float>(s, n);
-        System.Numerics.Tensors.TensorPrimitives.Multiply(sc, scale, sc);
-        float mNew = MathF.Max(m, System.Numerics.Tensors.TensorPrimitives.Max(sc));
+        TensorPrimitives.Multiply(sc, scale, sc);
+        float mNew = MathF.Max(m, TensorPrimitives.Max(sc));
         float corr = MathF.Exp(m - mNew);
-        System.Numerics.Tensors.TensorPrimitives.Subtract(sc, mNew, sc);
-        System.Numerics.Tensors.TensorPrimitives.Exp(sc, sc);
+        TensorPrimitives.Subtract(sc, mNew, sc);
+        TensorPrimitives.Exp(sc, sc);
         float sum = l * corr;
         for (j = 0; j < n; j++) sum += s[j];
         l = sum;

@@ -10,14 +10,9 @@ public sealed unsafe class CpuKernelTests : IDisposable
 
     public void Dispose() => _b.Dispose();
 
-    private CpuActivation Act(int rows, int cols, float[]? data = null)
-    {
-        var a = (CpuActivation)_b.Allocate(Math.Max(rows, 1), cols);
-        data?.AsSpan().CopyTo(new Span<float>(a.Data, rows * cols));
-        return a;
-    }
+    private CpuActivation Act(int rows, int cols, float[]? data = null) => CpuTestTensors.Act(_b, rows, cols, data);
 
-    private static float[] Read(CpuActivation a, int rows) => new ReadOnlySpan<float>(a.Data, rows * a.Cols).ToArray();
+    private static float[] Read(CpuActivation a, int rows) => CpuTestTensors.Read(a, rows);
 
     private static HostWeight Weight(float[] w, int rows, int cols, WeightFormat format, out float[] dense)
     {

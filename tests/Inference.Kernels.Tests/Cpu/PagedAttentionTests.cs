@@ -14,28 +14,21 @@ public sealed unsafe class PagedAttentionTests : IDisposable
     /// Several sequences in one ragged step (a prefill from 0, a chunk continuing a cached prefix, decodes),
     /// each with a shuffled, non-contiguous block table; every query row must match the contiguous reference.
     /// </summary>
+    /// <summary>(heads, kv heads, head size, block size): GQA 1-8, head sizes on and off the 16-lane path, blocks under, at and over 16 keys.</summary>
+    public static TheoryData<int, int, int, int> MixedShapes => new()
+    {
+        { 4, 4, 8, 4 }, { 8, 4, 16, 16 }, { 8, 1, 64, 16 }, { 16, 2, 128, 5 },
+        { 6, 3, 24, 7 }, { 12, 12, 64, 16 }, { 8, 2, 128, 32 }, { 4, 4, 16, 20 },
+    };
+
     [Theory]
-    [InlineData(4, 4, 8, 4)]
-    [InlineData(8, 4, 16, 16)]
-    [InlineData(8, 1, 64, 16)]
-    [InlineData(16, 2, 128, 5)]
-    [InlineData(6, 3, 24, 7)]
-    [InlineData(12, 12, 64, 16)]
-    [InlineData(8, 2, 128, 32)]
-    [InlineData(4, 4, 16, 20)]
+    [MemberData(nameof(MixedShapes))]
     public void MixedBatchMatchesReference(int heads, int kvHeads, int headDim, int blockSize) =>
         MixedBatch(heads, kvHeads, headDim, blockSize, KvCacheDType.F32);
 
     /// <summary>F16 pool: the reference is fed the F16-rounded K/V, so only the widening is under test.</summary>
     [Theory]
-    [InlineData(4, 4, 8, 4)]
-    [InlineData(8, 4, 16, 16)]
-    [InlineData(8, 1, 64, 16)]
-    [InlineData(16, 2, 128, 5)]
-    [InlineData(6, 3, 24, 7)]
-    [InlineData(12, 12, 64, 16)]
-    [InlineData(8, 2, 128, 32)]
-    [InlineData(4, 4, 16, 20)]
+    [MemberData(nameof(MixedShapes))]
     public void MixedBatchMatchesReferenceF16(int heads, int kvHeads, int headDim, int blockSize) =>
         MixedBatch(heads, kvHeads, headDim, blockSize, KvCacheDType.F16);
 

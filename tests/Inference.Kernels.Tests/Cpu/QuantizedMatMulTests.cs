@@ -11,21 +11,12 @@ public sealed unsafe class QuantizedMatMulTests : IDisposable
 
     public void Dispose() => _b.Dispose();
 
-    private CpuActivation Act(int rows, int cols, float[]? data = null)
-    {
-        var a = (CpuActivation)_b.Allocate(Math.Max(rows, 1), cols);
-        data?.AsSpan().CopyTo(new Span<float>(a.Data, rows * cols));
-        return a;
-    }
+    private CpuActivation Act(int rows, int cols, float[]? data = null) => CpuTestTensors.Act(_b, rows, cols, data);
 
-    private static float[] Read(CpuActivation a, int rows) => new ReadOnlySpan<float>(a.Data, rows * a.Cols).ToArray();
+    private static float[] Read(CpuActivation a, int rows) => CpuTestTensors.Read(a, rows);
 
-    /// <summary>format: "int8", "int4" (symmetric) or "int4z" (zero points).</summary>
-    private static HostWeight Quantized(string format, int outF, int k, int groupSize, int seed)
-    {
-        using var f32 = HostWeight.FromFloats("w", outF, k, TestData.Random(outF * k, seed));
-        return format == "int8" ? Quantizer.ToInt8(f32) : Quantizer.ToInt4(f32, groupSize, format == "int4z");
-    }
+    private static HostWeight Quantized(string format, int outF, int k, int groupSize, int seed) =>
+        CpuTestTensors.Quantized(format, outF, k, groupSize, seed);
 
     private static float[] Dense(HostWeight w)
     {
