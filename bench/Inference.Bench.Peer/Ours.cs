@@ -50,6 +50,6 @@ internal static class Ours
             prefill = Math.Min(prefill, p);
             decode = Math.Min(decode, d);
         }
-        return new Result(prompt.Length / prefill, genLen / decode, model.Weights.MatrixBytes);
+        return new Result(prompt.Length / prefill, genLen / decode, model.Weights.MatrixBytes, ComputePeak.PrefillMacs(model.Weights, prompt.Length));
     }
 }

@@ -37,6 +37,8 @@ model = Path.GetFullPath(model);
 var prompt = Ours.Prompt(model, promptLen);
 double bandwidth = Bandwidth.Measure(threads);
 Console.Error.WriteLine($"read bandwidth {bandwidth / 1e9:F1} GB/s with {threads} threads");
+double flops = ComputePeak.FlopsPerSecond(threads);
+Console.Error.WriteLine($"F32 FMA peak {flops / 1e9:F1} GFLOP/s with {threads} threads");
 
 var rows = new List<Row>();
 var runs = new List<(string Dir, string Ours, string Peer)> { (model, "f32", "F32"), (model, "int8", "Q8_0"), (model, "int4", "Q4_0") };
@@ -52,7 +54,8 @@ foreach (var (dir, ours, peer) in runs)
     rows.Add(new Row($"{name} {ours}", peer, a, b));
 }
 
-Console.WriteLine($"threads {threads}, prompt {promptLen} tokens, decode {genLen} tokens (batch 1), our KV cache {kv} (llama.cpp: F16), read bandwidth {bandwidth / 1e9:F1} GB/s");
+
+Console.WriteLine($"threads {threads}, prompt {promptLen} tokens, decode {genLen} tokens (batch 1), our KV cache {kv} (llama.cpp: F16), read bandwidth {bandwidth / 1e9:F1} GB/s, F32 FMA peak {flops / 1e9:F1} GFLOP/s");
 Console.WriteLine();
 Console.WriteLine("| model, precision (ours / llama.cpp) | prefill tok/s ours | llama.cpp | ratio | decode tok/s ours | llama.cpp | ratio | roofline tok/s | ours % of roofline |");
 Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -62,12 +65,20 @@ foreach (var r in rows)
     Console.WriteLine($"| {r.OursName} / {r.PeerName} | {r.Ours.PrefillTps:F1} | {r.Peer.PrefillTps:F1} | {r.Ours.PrefillTps / r.Peer.PrefillTps:F2}x | " +
                       $"{r.Ours.DecodeTps:F1} | {r.Peer.DecodeTps:F1} | {r.Ours.DecodeTps / r.Peer.DecodeTps:F2}x | {roofline:F1} | {r.Ours.DecodeTps / roofline * 100:F0}% |");
 }
+Console.WriteLine();
+// Prefill's ceiling: the F32 rows are FMA work; the int rows run integer dots, whose peak this does not measure.
+foreach (var r in rows)
+    if (r.OursName.EndsWith(" f32"))
+    {
+        double ceiling = flops / (2 * r.Ours.PrefillMacs / promptLen);
+        Console.WriteLine($"{r.OursName} prefill: compute roofline {ceiling:F1} tok/s ({r.Ours.PrefillMacs / promptLen / 1e6:F1} M multiply-adds per token incl. attention); ours {r.Ours.PrefillTps / ceiling * 100:F0}%, llama.cpp {r.Peer.PrefillTps / ceiling * 100:F0}%");
+    }
 return 0;
 
 namespace Inference.Bench.Peer
 {
-    /// <summary>One engine's speed on one precision; WeightBytes is what a decode step streams.</summary>
-    public sealed record Result(double PrefillTps, double DecodeTps, long WeightBytes);
+    /// <summary>One engine's speed on one precision; WeightBytes is what a decode step streams, PrefillMacs what the prompt costs.</summary>
+    public sealed record Result(double PrefillTps, double DecodeTps, long WeightBytes, double PrefillMacs = 0);
 
     internal sealed record Row(string OursName, string PeerName, Result Ours, Result Peer);
 

@@ -17,7 +17,11 @@ public sealed unsafe class CpuBackend : IComputeBackend
         _pool = new WorkerPool(threads <= 0 ? Environment.ProcessorCount : threads);
     }
 
-    public IDeviceWeight LoadWeight(HostWeight weight) => new CpuWeight(weight);
+    public IDeviceWeight LoadWeight(HostWeight weight)
+    {
+        weight.WidenScales();
+        return new CpuWeight(weight);
+    }
 
     public IActivation Allocate(int maxRows, int cols) => new CpuActivation(maxRows, cols);
 

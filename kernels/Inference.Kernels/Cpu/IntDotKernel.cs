@@ -102,7 +102,7 @@ internal static unsafe class IntDotKernel
     /// <summary>
     /// <see cref="Tile4x4"/> with two outputs' eight-lane accumulators side by side in one 512-bit register:
     /// half the convert / multiply / FMA instructions and registers, the same per-lane operations (so the
-    /// same bits). Needs AVX-512F.
+    /// same bits). Scale rows are hoisted as in <see cref="Row1x4"/>. Needs AVX-512F.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile4x4Wide<TW>(TW w, QuantizedRow x0, QuantizedRow x1, QuantizedRow x2, QuantizedRow x3,
@@ -110,6 +110,7 @@ internal static unsafe class IntDotKernel
     {
         byte* p0 = w.Row(o), p1 = w.Row(o + 1), p2 = w.Row(o + 2), p3 = w.Row(o + 3);
         long m0 = w.Meta(o), m1 = w.Meta(o + 1), m2 = w.Meta(o + 2), m3 = w.Meta(o + 3);
+        float* s0 = w.ScaleRow(m0), s1 = w.ScaleRow(m1), s2 = w.ScaleRow(m2), s3 = w.ScaleRow(m3);
         Vector512<float> a0_01 = default, a0_23 = default, a1_01 = default, a1_23 = default, a2_01 = default, a2_23 = default, a3_01 = default, a3_23 = default;
         for (int b = 0; b < blocks; b++)
         {
@@ -117,8 +118,8 @@ internal static unsafe class IntDotKernel
             Vector512<float> s01 = default, s23 = default;
             if (w.BlockScaled)
             {
-                s01 = Vector256.Create(w.Scale(m0, g)).ToVector512Unsafe().WithUpper(Vector256.Create(w.Scale(m1, g)));
-                s23 = Vector256.Create(w.Scale(m2, g)).ToVector512Unsafe().WithUpper(Vector256.Create(w.Scale(m3, g)));
+                s01 = Vector256.Create(s0[g]).ToVector512Unsafe().WithUpper(Vector256.Create(s1[g]));
+                s23 = Vector256.Create(s2[g]).ToVector512Unsafe().WithUpper(Vector256.Create(s3[g]));
             }
             var u0 = w.Load(p0, b);
             var u1 = w.Load(p1, b);
@@ -170,23 +171,57 @@ internal static unsafe class IntDotKernel
     private static Vector512<float> Pair(Vector512<float> acc, Vector256<int> lo, Vector256<int> hi, Vector512<float> c) =>
         Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(lo.ToVector512Unsafe().WithUpper(hi)), c, acc);
 
-    /// <summary>One x row against weight rows o..o+3 (the decode kernel: each weight block is used once).</summary>
+    /// <summary>
+    /// One x row against weight rows o..o+3 (the decode kernel: each weight block is used once). Row, scale
+    /// and activation addresses are hoisted and walked by pointer (computed per block through the weight
+    /// struct, they did not fit the registers and were reloaded from the stack every block), and two blocks
+    /// go per iteration, their weight loads first: ~7% faster per step, measured in-process against the
+    /// one-block loop. Each accumulator still takes its blocks in order, so the values are unchanged.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Row1x4<TW>(TW w, QuantizedRow x, long o, int blocks, float* y) where TW : struct, IIntWeights
     {
         byte* p0 = w.Row(o), p1 = w.Row(o + 1), p2 = w.Row(o + 2), p3 = w.Row(o + 3);
         long m0 = w.Meta(o), m1 = w.Meta(o + 1), m2 = w.Meta(o + 2), m3 = w.Meta(o + 3);
+        float* s0 = w.ScaleRow(m0), s1 = w.ScaleRow(m1), s2 = w.ScaleRow(m2), s3 = w.ScaleRow(m3);
+        sbyte* xq = x.Q;
+        int* xc = x.Corrections;
+        float* xd = x.Scales;
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        for (int b = 0; b < blocks; b++)
+        int b = 0;
+        for (; b + 2 <= blocks; b += 2, xq += 64, xc += 16)
+        {
+            int g = w.Group(b), h = w.Group(b + 1);
+            var c = Vector256.Load(xc);
+            var e = Vector256.Load(xc + 8);
+            var d = Vector256.Create(xd[b]);
+            var f = Vector256.Create(xd[b + 1]);
+            var u0 = w.Load(p0, b);
+            var u1 = w.Load(p1, b);
+            var u2 = w.Load(p2, b);
+            var u3 = w.Load(p3, b);
+            var v0 = w.Load(p0, b + 1);
+            var v1 = w.Load(p1, b + 1);
+            var v2 = w.Load(p2, b + 1);
+            var v3 = w.Load(p3, b + 1);
+            a0 = Step(a0, w.Correction(c, m0, g), u0, xq, w.BlockScaled ? d * Vector256.Create(s0[g]) : d);
+            a1 = Step(a1, w.Correction(c, m1, g), u1, xq, w.BlockScaled ? d * Vector256.Create(s1[g]) : d);
+            a2 = Step(a2, w.Correction(c, m2, g), u2, xq, w.BlockScaled ? d * Vector256.Create(s2[g]) : d);
+            a3 = Step(a3, w.Correction(c, m3, g), u3, xq, w.BlockScaled ? d * Vector256.Create(s3[g]) : d);
+            a0 = Step(a0, w.Correction(e, m0, h), v0, xq + 32, w.BlockScaled ? f * Vector256.Create(s0[h]) : f);
+            a1 = Step(a1, w.Correction(e, m1, h), v1, xq + 32, w.BlockScaled ? f * Vector256.Create(s1[h]) : f);
+            a2 = Step(a2, w.Correction(e, m2, h), v2, xq + 32, w.BlockScaled ? f * Vector256.Create(s2[h]) : f);
+            a3 = Step(a3, w.Correction(e, m3, h), v3, xq + 32, w.BlockScaled ? f * Vector256.Create(s3[h]) : f);
+        }
+        for (; b < blocks; b++, xq += 32, xc += 8)
         {
             int g = w.Group(b);
-            sbyte* xq = x.Q + b * 32;
-            var c = Vector256.Load(x.Corrections + b * 8);
-            var d = Vector256.Create(x.Scales[b]);
-            a0 = Step(a0, w.Correction(c, m0, g), w.Load(p0, b), xq, w.BlockScaled ? d * Coef(w, m0, g) : d);
-            a1 = Step(a1, w.Correction(c, m1, g), w.Load(p1, b), xq, w.BlockScaled ? d * Coef(w, m1, g) : d);
-            a2 = Step(a2, w.Correction(c, m2, g), w.Load(p2, b), xq, w.BlockScaled ? d * Coef(w, m2, g) : d);
-            a3 = Step(a3, w.Correction(c, m3, g), w.Load(p3, b), xq, w.BlockScaled ? d * Coef(w, m3, g) : d);
+            var c = Vector256.Load(xc);
+            var d = Vector256.Create(xd[b]);
+            a0 = Step(a0, w.Correction(c, m0, g), w.Load(p0, b), xq, w.BlockScaled ? d * Vector256.Create(s0[g]) : d);
+            a1 = Step(a1, w.Correction(c, m1, g), w.Load(p1, b), xq, w.BlockScaled ? d * Vector256.Create(s1[g]) : d);
+            a2 = Step(a2, w.Correction(c, m2, g), w.Load(p2, b), xq, w.BlockScaled ? d * Vector256.Create(s2[g]) : d);
+            a3 = Step(a3, w.Correction(c, m3, g), w.Load(p3, b), xq, w.BlockScaled ? d * Vector256.Create(s3[g]) : d);
         }
         y[0] = Finish(w, a0, m0);
         y[1] = Finish(w, a1, m1);

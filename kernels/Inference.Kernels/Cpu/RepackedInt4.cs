@@ -73,4 +73,7 @@ internal readonly unsafe struct RepackedInt4<TZ> : IIntWeights where TZ : struct
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Scale(long meta, int group) => _scales[meta + group];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float* ScaleRow(long meta) => _scales + meta;
 }

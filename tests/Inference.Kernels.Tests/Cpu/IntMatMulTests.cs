@@ -108,6 +108,29 @@ public sealed unsafe class IntMatMulTests : IDisposable
     }
 
     [Theory]
+    [InlineData("int4", 1, 96, 13, 32)]
+    [InlineData("int4", 9, 160, 37, 32)]
+    [InlineData("int4z", 1, 256, 21, 128)]
+    [InlineData("int4z", 6, 64, 5, 32)]
+    public void ScalesWidenedAtLoadGiveTheSameValues(string format, int rows, int k, int outF, int groupSize)
+    {
+        using var plain = Quantized(format, outF, k, groupSize, 7 * k + outF);
+        using var widened = Quantized(format, outF, k, groupSize, 7 * k + outF);
+        var xs = TestData.Random(rows * k, 5 + rows, 2f);
+        using var x = Act(rows, k, xs);
+        using var a = Act(rows, outF);
+        using var b = Act(rows, outF);
+        using var pool = new WorkerPool(2);
+        MatMulKernel.Run(pool, x, plain, a, rows); // F16 scales widened per call
+        _b.MatMul(x, _b.LoadWeight(widened), null, b, rows); // widened once, at load
+        Assert.True(plain.WideScales == null);
+        Assert.True(widened.WideScales != null);
+        Assert.Equal(Bits(Read(a, rows)), Bits(Read(b, rows)));
+    }
+
+    private static int[] Bits(float[] v) => Array.ConvertAll(v, BitConverter.SingleToInt32Bits);
+
+    [Theory]
     [InlineData("int8", 32, 1, 0)]
     [InlineData("int8", 96, 6, 0)]
     [InlineData("int4", 64, 5, 32)]
