@@ -122,6 +122,9 @@ public sealed partial class IlgpuBackend : IComputeBackend
     /// <summary>F16 on a GPU, where decode attention is bound by reading the cache; the CPU accelerator is for tests.</summary>
     public KvCacheDType PreferredKvCacheDType => Kind == IlgpuDeviceKind.Cuda ? KvCacheDType.F16 : KvCacheDType.F32;
 
+    /// <summary>F32 and F16; BF16 pools are a CPU-backend feature (its kernels here read F32 or F16 only).</summary>
+    public bool SupportsKvCacheDType(KvCacheDType dtype) => dtype is KvCacheDType.F32 or KvCacheDType.F16;
+
     public void BeginStep(StepMetadata meta) => _step.Upload(meta);
 
     private StepMetadata Meta => _step.Meta ?? throw new InvalidOperationException("BeginStep was not called");

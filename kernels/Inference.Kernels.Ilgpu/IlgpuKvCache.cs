@@ -16,6 +16,8 @@ public sealed class IlgpuKvCache : IKvCache
 
     public IlgpuKvCache(Accelerator accelerator, KvCacheShape shape)
     {
+        if (shape.DType is not (KvCacheDType.F32 or KvCacheDType.F16))
+            throw new NotSupportedException($"the ILGPU backend keeps F32 or F16 KV pools, not {shape.DType}");
         Shape = shape;
         _k = new MemoryBuffer[shape.NumLayers];
         _v = new MemoryBuffer[shape.NumLayers];

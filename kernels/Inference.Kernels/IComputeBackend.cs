@@ -41,6 +41,9 @@ public interface IComputeBackend : IDisposable
     /// <summary>The KV element type `--kv-cache-dtype auto` picks on this backend.</summary>
     KvCacheDType PreferredKvCacheDType => KvCacheDType.F32;
 
+    /// <summary>Whether <see cref="AllocateKvCache"/> takes pools of this element type.</summary>
+    bool SupportsKvCacheDType(KvCacheDType dtype) => true;
+
     /// <summary>Makes the step's metadata visible to the following ops (a GPU uploads it once).</summary>
     void BeginStep(StepMetadata meta);
 

@@ -30,7 +30,12 @@ internal static unsafe class AttentionScores
         return BlockNarrow(q, k, stride, n, headDim, scale, s, ref m, ref l);
     }
 
-    private static float BlockWide(float* q, float* k, int stride, int n, int headDim, float scale, float* s, ref float m, ref float l)
+    private static float BlockWide(float* q, float* k, int stride, int n, int headDim, float scale, float* s, ref float m, ref float l) =>
+        BlockWide<F32Rows>(q, k, stride, n, headDim, scale, s, ref m, ref l);
+
+    /// <summary>The 16-key path over keys of any element type <typeparamref name="TK"/> reads as F32 (AVX-512, head size divisible by 16).</summary>
+    public static float BlockWide<TK>(float* q, void* k, int stride, int n, int headDim, float scale, float* s, ref float m, ref float l)
+        where TK : struct, IKvRows
     {
         int chunks = (n + 15) >> 4;
         var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -39,7 +44,7 @@ internal static unsafe class AttentionScores
         for (int c = 0; c < chunks; c++)
         {
             int valid = Math.Min(16, n - 16 * c);
-            var sc = Scores16(q, k + (long)16 * c * stride, stride, valid, headDim) * scale;
+            var sc = Scores16<TK>(q, k, (long)16 * c * stride, stride, valid, headDim) * scale;
             // Lanes past the block's last key hold a repeat of a real key: mask them out of the softmax.
             sc = Vector512.ConditionalSelect(Vector512.LessThan(lane, Vector512.Create(valid)).AsSingle(), sc, negInf);
             sc.Store(s + 16 * c);
@@ -61,40 +66,40 @@ internal static unsafe class AttentionScores
     }
 
     /// <summary>
-    /// Dots of q with 16 keys (key j at k + j * stride; keys at or past <paramref name="valid"/> repeat the
-    /// last valid one, so nothing past the block is read). One accumulator per key over the head, then a
+    /// Dots of q with 16 keys (key j's elements from index first + j * stride of k; keys at or past
+    /// <paramref name="valid"/> repeat the last valid one, so nothing past the block is read). One accumulator per key over the head, then a
     /// 4-level transposing reduction: each level adds lanes in a fixed pattern, so key j's score has a fixed
     /// summation order and ends up in lane j.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static Vector512<float> Scores16(float* q, float* k, int stride, int valid, int headDim)
+    private static Vector512<float> Scores16<TK>(float* q, void* k, long first, int stride, int valid, int headDim) where TK : struct, IKvRows
     {
-        long last = (long)(valid - 1) * stride;
-        float* k0 = k, k1 = k + Math.Min(1L * stride, last), k2 = k + Math.Min(2L * stride, last), k3 = k + Math.Min(3L * stride, last);
-        float* k4 = k + Math.Min(4L * stride, last), k5 = k + Math.Min(5L * stride, last), k6 = k + Math.Min(6L * stride, last), k7 = k + Math.Min(7L * stride, last);
-        float* k8 = k + Math.Min(8L * stride, last), k9 = k + Math.Min(9L * stride, last), k10 = k + Math.Min(10L * stride, last), k11 = k + Math.Min(11L * stride, last);
-        float* k12 = k + Math.Min(12L * stride, last), k13 = k + Math.Min(13L * stride, last), k14 = k + Math.Min(14L * stride, last), k15 = k + Math.Min(15L * stride, last);
+        long last = first + (long)(valid - 1) * stride;
+        long k0 = first, k1 = Math.Min(first + 1L * stride, last), k2 = Math.Min(first + 2L * stride, last), k3 = Math.Min(first + 3L * stride, last);
+        long k4 = Math.Min(first + 4L * stride, last), k5 = Math.Min(first + 5L * stride, last), k6 = Math.Min(first + 6L * stride, last), k7 = Math.Min(first + 7L * stride, last);
+        long k8 = Math.Min(first + 8L * stride, last), k9 = Math.Min(first + 9L * stride, last), k10 = Math.Min(first + 10L * stride, last), k11 = Math.Min(first + 11L * stride, last);
+        long k12 = Math.Min(first + 12L * stride, last), k13 = Math.Min(first + 13L * stride, last), k14 = Math.Min(first + 14L * stride, last), k15 = Math.Min(first + 15L * stride, last);
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         Vector512<float> a8 = default, a9 = default, a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default;
         for (int d = 0; d < headDim; d += 16)
         {
             var qv = Vector512.Load(q + d);
-            a0 = Vector512.FusedMultiplyAdd(qv, Vector512.Load(k0 + d), a0);
-            a1 = Vector512.FusedMultiplyAdd(qv, Vector512.Load(k1 + d), a1);
-            a2 = Vector512.FusedMultiplyAdd(qv, Vector512.Load(k2 + d), a2);
-            a3 = Vector512.FusedMultiplyAdd(qv, Vector512.Load(k3 + d), a3);
-            a4 = Vector512.FusedMultiplyAdd(qv, Vector512.Load(k4 + d), a4);
-            a5 = Vector512.FusedMultiplyAdd(qv, Vector512.Load(k5 + d), a5);
-            a6 = Vector512.FusedMultiplyAdd(qv, Vector512.Load(k6 + d), a6);
-            a7 = Vector512.FusedMultiplyAdd(qv, Vector512.Load(k7 + d), a7);
-            a8 = Vector512.FusedMultiplyAdd(qv, Vector512.Load(k8 + d), a8);
-            a9 = Vector512.FusedMultiplyAdd(qv, Vector512.Load(k9 + d), a9);
-            a10 = Vector512.FusedMultiplyAdd(qv, Vector512.Load(k10 + d), a10);
-            a11 = Vector512.FusedMultiplyAdd(qv, Vector512.Load(k11 + d), a11);
-            a12 = Vector512.FusedMultiplyAdd(qv, Vector512.Load(k12 + d), a12);
-            a13 = Vector512.FusedMultiplyAdd(qv, Vector512.Load(k13 + d), a13);
-            a14 = Vector512.FusedMultiplyAdd(qv, Vector512.Load(k14 + d), a14);
-            a15 = Vector512.FusedMultiplyAdd(qv, Vector512.Load(k15 + d), a15);
+            a0 = Vector512.FusedMultiplyAdd(qv, TK.Load(k, k0 + d), a0);
+            a1 = Vector512.FusedMultiplyAdd(qv, TK.Load(k, k1 + d), a1);
+            a2 = Vector512.FusedMultiplyAdd(qv, TK.Load(k, k2 + d), a2);
+            a3 = Vector512.FusedMultiplyAdd(qv, TK.Load(k, k3 + d), a3);
+            a4 = Vector512.FusedMultiplyAdd(qv, TK.Load(k, k4 + d), a4);
+            a5 = Vector512.FusedMultiplyAdd(qv, TK.Load(k, k5 + d), a5);
+            a6 = Vector512.FusedMultiplyAdd(qv, TK.Load(k, k6 + d), a6);
+            a7 = Vector512.FusedMultiplyAdd(qv, TK.Load(k, k7 + d), a7);
+            a8 = Vector512.FusedMultiplyAdd(qv, TK.Load(k, k8 + d), a8);
+            a9 = Vector512.FusedMultiplyAdd(qv, TK.Load(k, k9 + d), a9);
+            a10 = Vector512.FusedMultiplyAdd(qv, TK.Load(k, k10 + d), a10);
+            a11 = Vector512.FusedMultiplyAdd(qv, TK.Load(k, k11 + d), a11);
+            a12 = Vector512.FusedMultiplyAdd(qv, TK.Load(k, k12 + d), a12);
+            a13 = Vector512.FusedMultiplyAdd(qv, TK.Load(k, k13 + d), a13);
+            a14 = Vector512.FusedMultiplyAdd(qv, TK.Load(k, k14 + d), a14);
+            a15 = Vector512.FusedMultiplyAdd(qv, TK.Load(k, k15 + d), a15);
         }
         var v0 = Reduce4(a0, a1, a2, a3);
         var v1 = Reduce4(a4, a5, a6, a7);

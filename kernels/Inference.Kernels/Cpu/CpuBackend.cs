@@ -114,6 +114,17 @@ public sealed unsafe class CpuBackend : IComputeBackend
         var ka = (CpuActivation)k;
         var va = (CpuActivation)v;
         int kvDim = c.Shape.KvDim;
+        if (c.IsBF16)
+        {
+            ushort* kb = c.KBf16(layer), vb = c.VBf16(layer);
+            for (int t = 0; t < rows; t++)
+            {
+                long slot = m.SlotMapping[t];
+                BFloat16Bits.Narrow(ka.Row(t), kb + slot * kvDim, kvDim);
+                BFloat16Bits.Narrow(va.Row(t), vb + slot * kvDim, kvDim);
+            }
+            return;
+        }
         if (c.IsF16)
         {
             Half* kh = c.KHalf(layer), vh = c.VHalf(layer);

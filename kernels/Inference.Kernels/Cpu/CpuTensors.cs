@@ -36,7 +36,7 @@ public sealed class CpuWeight(HostWeight host) : IDeviceWeight
     public void Dispose() { }
 }
 
-/// <summary>Paged K/V for all layers (F32 or F16 elements): per layer K and V are [NumSlots, KvDim].</summary>
+/// <summary>Paged K/V for all layers (F32, F16 or BF16 elements): per layer K and V are [NumSlots, KvDim].</summary>
 public sealed unsafe class CpuKvCache : IKvCache
 {
     private readonly NativeBuffer[] _k;
@@ -44,6 +44,7 @@ public sealed unsafe class CpuKvCache : IKvCache
 
     public KvCacheShape Shape { get; }
     public bool IsF16 => Shape.DType == KvCacheDType.F16;
+    public bool IsBF16 => Shape.DType == KvCacheDType.BF16;
 
     public CpuKvCache(KvCacheShape shape)
     {
@@ -62,6 +63,12 @@ public sealed unsafe class CpuKvCache : IKvCache
     public float* V(int layer) => (float*)Checked(_v, layer, KvCacheDType.F32);
     public Half* KHalf(int layer) => (Half*)Checked(_k, layer, KvCacheDType.F16);
     public Half* VHalf(int layer) => (Half*)Checked(_v, layer, KvCacheDType.F16);
+    public ushort* KBf16(int layer) => (ushort*)Checked(_k, layer, KvCacheDType.BF16);
+    public ushort* VBf16(int layer) => (ushort*)Checked(_v, layer, KvCacheDType.BF16);
+    /// <summary>Layer's K pool as bytes, whatever the element type (for prefetching).</summary>
+    public byte* KBytes(int layer) => (byte*)_k[layer].Pointer;
+    /// <summary>Layer's V pool as bytes, whatever the element type.</summary>
+    public byte* VBytes(int layer) => (byte*)_v[layer].Pointer;
 
     // Reading F16 slots as floats (or the reverse) would be silent garbage, not a crash.
     private byte* Checked(NativeBuffer[] buffers, int layer, KvCacheDType want) =>

@@ -16,7 +16,7 @@ internal sealed class CommonOptions
     public readonly Option<int> MaxNumSeqs = new("--max-num-seqs") { Description = "most sequences per engine step", DefaultValueFactory = _ => 64 };
     public readonly Option<int?> MaxModelLen = new("--max-model-len") { Description = "context length limit (default: max_position_embeddings)" };
     public readonly Option<bool> NoPrefixCaching = new("--no-prefix-caching") { Description = "turn prefix caching off" };
-    public readonly Option<string> KvCacheDType = new("--kv-cache-dtype") { Description = "KV cache element type: auto (f16 on CUDA, f32 on CPU) | f32 | f16", DefaultValueFactory = _ => "auto" };
+    public readonly Option<string> KvCacheDType = new("--kv-cache-dtype") { Description = "KV cache element type: auto (f16 on CUDA, f32 on CPU) | f32 | f16 | bf16 (CPU backend)", DefaultValueFactory = _ => "auto" };
     public readonly Option<string?> Quantize = new("--quantize") { Description = "quantize weights at load: int8 | int4" };
     public readonly Option<int> QuantGroupSize = new("--quant-group-size") { Description = "int4 group size", DefaultValueFactory = _ => 32 };
 

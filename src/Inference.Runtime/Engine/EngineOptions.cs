@@ -26,13 +26,14 @@ public sealed record EngineOptions
     /// <summary>The KV element type for <paramref name="backend"/> after resolving auto.</summary>
     public KvCacheDType ResolveKvCacheDType(IComputeBackend backend) => KvCacheDType ?? backend.PreferredKvCacheDType;
 
-    /// <summary>Parses --kv-cache-dtype: auto (null), f32 or f16.</summary>
+    /// <summary>Parses --kv-cache-dtype: auto (null), f32, f16 or bf16.</summary>
     public static KvCacheDType? ParseKvCacheDType(string? value) => value?.Trim().ToLowerInvariant() switch
     {
         null or "" or "auto" => null,
         "f32" or "float32" or "float" => Kernels.KvCacheDType.F32,
         "f16" or "float16" or "half" => Kernels.KvCacheDType.F16,
-        _ => throw new InferenceException($"--kv-cache-dtype must be auto, f32 or f16, got '{value}'"),
+        "bf16" or "bfloat16" => Kernels.KvCacheDType.BF16,
+        _ => throw new InferenceException($"--kv-cache-dtype must be auto, f32, f16 or bf16, got '{value}'"),
     };
 
     public void Validate()

@@ -78,9 +78,13 @@ public sealed class LlamaModel : IDisposable
         _logits = A(maxSeqs, _c.VocabSize);
     }
 
-    /// <summary>A KV pool shaped for this model.</summary>
-    public IKvCache AllocateKvCache(int numBlocks, int blockSize, KvCacheDType dtype = KvCacheDType.F32) =>
-        _backend.AllocateKvCache(new KvCacheShape(_c.NumLayers, numBlocks, blockSize, _c.NumKvHeads, _c.HeadDim, dtype));
+    /// <summary>A KV pool shaped for this model; an element type the backend lacks is a clear error.</summary>
+    public IKvCache AllocateKvCache(int numBlocks, int blockSize, KvCacheDType dtype = KvCacheDType.F32)
+    {
+        if (!_backend.SupportsKvCacheDType(dtype))
+            throw new InferenceException($"--kv-cache-dtype {dtype.ToString().ToLowerInvariant()} is not supported on {_backend.Name}; use f32 or f16");
+        return _backend.AllocateKvCache(new KvCacheShape(_c.NumLayers, numBlocks, blockSize, _c.NumKvHeads, _c.HeadDim, dtype));
+    }
 
     /// <summary>
     /// Runs one step: writes every token's K/V into the cache and the logits of meta.SampleRows into

@@ -32,12 +32,36 @@ public sealed unsafe class PagedAttentionTests : IDisposable
     public void MixedBatchMatchesReferenceF16(int heads, int kvHeads, int headDim, int blockSize) =>
         MixedBatch(heads, kvHeads, headDim, blockSize, KvCacheDType.F16);
 
+    /// <summary>BF16 pool: the reference gets the BF16-rounded K/V (the 16-key path reads the pool in place).</summary>
+    [Theory]
+    [MemberData(nameof(MixedShapes))]
+    public void MixedBatchMatchesReferenceBF16(int heads, int kvHeads, int headDim, int blockSize) =>
+        MixedBatch(heads, kvHeads, headDim, blockSize, KvCacheDType.BF16);
+
     private static float[] RoundToHalf(float[] x) => x.Select(f => (float)(Half)f).ToArray();
+
+    private static float[] RoundToBf16(float[] x) => x.Select(f => BFloat16Bits.ToSingle(BFloat16Bits.FromSingle(f))).ToArray();
+
+    private static float[] Rounded(float[] x, KvCacheDType dtype) => dtype switch
+    {
+        KvCacheDType.F16 => RoundToHalf(x),
+        KvCacheDType.BF16 => RoundToBf16(x),
+        _ => x,
+    };
 
     /// <summary>Writes one token's K and V row into a slot, converting for an F16 pool as StoreKv does.</summary>
     private static void WriteSlot(CpuKvCache cache, long slot, ReadOnlySpan<float> k, ReadOnlySpan<float> v)
     {
         int kvDim = k.Length;
+        if (cache.IsBF16)
+        {
+            for (int i = 0; i < kvDim; i++)
+            {
+                cache.KBf16(0)[slot * kvDim + i] = BFloat16Bits.FromSingle(k[i]);
+                cache.VBf16(0)[slot * kvDim + i] = BFloat16Bits.FromSingle(v[i]);
+            }
+            return;
+        }
         if (cache.IsF16)
         {
             for (int i = 0; i < kvDim; i++)
@@ -119,8 +143,8 @@ public sealed unsafe class PagedAttentionTests : IDisposable
         {
             int n = seqs[s].New;
             var expected = new float[n * qDim];
-            var refK = dtype == KvCacheDType.F16 ? RoundToHalf(allK[s]) : allK[s];
-            var refV = dtype == KvCacheDType.F16 ? RoundToHalf(allV[s]) : allV[s];
+            var refK = Rounded(allK[s], dtype);
+            var refV = Rounded(allV[s], dtype);
             ReferenceOps.CausalAttention(q.AsSpan(row * qDim, n * qDim), refK, refV, expected, n, seqs[s].Cached, heads, kvHeads, headDim, scale);
             var actual = new ReadOnlySpan<float>(oa.Row(row), n * qDim);
             TestData.AssertClose(actual, expected, 1e-5, $"sequence {s}");
@@ -149,6 +173,60 @@ public sealed unsafe class PagedAttentionTests : IDisposable
     [InlineData(4, 4, 16, 20)]
     public void OutputDoesNotDependOnBatchF16(int heads, int kvHeads, int headDim, int blockSize) =>
         BatchInvariance(heads, kvHeads, headDim, blockSize, KvCacheDType.F16);
+
+    [Theory]
+    [InlineData(12, 12, 64, 16)]
+    [InlineData(6, 3, 24, 7)]
+    [InlineData(8, 2, 128, 32)]
+    [InlineData(4, 4, 16, 20)]
+    public void OutputDoesNotDependOnBatchBF16(int heads, int kvHeads, int headDim, int blockSize) =>
+        BatchInvariance(heads, kvHeads, headDim, blockSize, KvCacheDType.BF16);
+
+    /// <summary>
+    /// A 16-bit pool must give exactly what an F32 pool holding the same (rounded) values gives: widening is
+    /// exact and the arithmetic after it the same, whether the BF16 rows are read in place (16-key path) or
+    /// widened into scratch first (F16; BF16 on other head sizes).
+    /// </summary>
+    [Theory]
+    [InlineData(KvCacheDType.BF16, 12, 12, 64, 16)]
+    [InlineData(KvCacheDType.BF16, 8, 2, 128, 32)]
+    [InlineData(KvCacheDType.BF16, 6, 3, 24, 7)]
+    [InlineData(KvCacheDType.F16, 12, 12, 64, 16)]
+    [InlineData(KvCacheDType.F16, 6, 3, 24, 7)]
+    public void NarrowPoolEqualsF32PoolOfTheSameValues(KvCacheDType dtype, int heads, int kvHeads, int headDim, int blockSize)
+    {
+        const int len = 45;
+        int kvDim = kvHeads * headDim, qDim = heads * headDim;
+        int nb = (len + blockSize - 1) / blockSize;
+        using var narrow = (CpuKvCache)_b.AllocateKvCache(new KvCacheShape(1, nb + 1, blockSize, kvHeads, headDim, dtype));
+        using var wide = (CpuKvCache)_b.AllocateKvCache(new KvCacheShape(1, nb + 1, blockSize, kvHeads, headDim));
+        var k = Rounded(TestData.Random(len * kvDim, 31, 4f), dtype);
+        var v = Rounded(TestData.Random(len * kvDim, 32, 4f), dtype);
+        var table = Enumerable.Range(1, nb).Reverse().ToArray();
+        for (int p = 0; p < len; p++)
+        {
+            long slot = table[p / blockSize] * blockSize + p % blockSize;
+            WriteSlot(narrow, slot, k.AsSpan(p * kvDim, kvDim), v.AsSpan(p * kvDim, kvDim));
+            WriteSlot(wide, slot, k.AsSpan(p * kvDim, kvDim), v.AsSpan(p * kvDim, kvDim));
+        }
+        // Queries at every position: prefill tiles and the decode-like last row.
+        var q = TestData.Random(len * qDim, 33);
+        var meta = new StepMetadata(len, 1, 16) { NumTokens = len, NumSeqs = 1 };
+        for (int b = 0; b < nb; b++) meta.BlockTables[b] = table[b];
+        for (int i = 0; i < len; i++) meta.Positions[i] = i;
+        meta.QueryStart[1] = len;
+        meta.SeqLens[0] = len;
+        using var qa = (CpuActivation)_b.Allocate(len, qDim);
+        using var oNarrow = (CpuActivation)_b.Allocate(len, qDim);
+        using var oWide = (CpuActivation)_b.Allocate(len, qDim);
+        q.AsSpan().CopyTo(new Span<float>(qa.Data, len * qDim));
+        var shape = new AttentionShape(heads, kvHeads, headDim, 1f / MathF.Sqrt(headDim));
+        _b.BeginStep(meta);
+        _b.Attention(qa, narrow, 0, shape, oNarrow);
+        _b.Attention(qa, wide, 0, shape, oWide);
+        for (int r = 0; r < len; r++)
+            Assert.True(oNarrow.RowSpan(r).SequenceEqual(oWide.RowSpan(r)), $"{dtype}: row {r} differs from the F32 pool");
+    }
 
     private void BatchInvariance(int heads, int kvHeads, int headDim, int blockSize, KvCacheDType dtype)
     {

@@ -54,12 +54,32 @@ public sealed class GenerateCliTests
     }
 
     [Fact]
+    public void Bf16KvCacheOnADeviceWithoutItIsAClearError()
+    {
+        var r = CliRunner.Run("generate", "--model", RepoPaths.Stories260K, "--prompt", "x", "--max-tokens", "2",
+            "--device", "ilgpu-cpu", "--kv-cache-dtype", "bf16");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--kv-cache-dtype bf16 is not supported on ilgpu-cpu", r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr);
+    }
+
+    [Fact]
+    public void Bf16KvCachePrintsTheReferenceCompletion()
+    {
+        var rc = ReferenceCase.Load(RepoPaths.Stories260K)[0];
+        var r = CliRunner.Run("generate", "--model", RepoPaths.Stories260K, "--prompt", rc.Prompt,
+            "--max-tokens", rc.MaxTokens.ToString(), "--temperature", "0", "--kv-cache-dtype", "bf16");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(rc.Completion, r.Stdout);
+    }
+
+    [Fact]
     public void BadEngineOptionFailsBeforeTheModelLoads()
     {
         // The folder does not exist: the option error must come first, naming the option and the value.
         var r = CliRunner.Run("generate", "--model", "/no/such/model", "--prompt", "x", "--kv-cache-dtype", "fp8");
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("--kv-cache-dtype must be auto, f32 or f16, got 'fp8'", r.Stderr);
+        Assert.Contains("--kv-cache-dtype must be auto, f32, f16 or bf16, got 'fp8'", r.Stderr);
     }
 
     [Fact]

@@ -41,6 +41,8 @@ public sealed class KvCacheF16Tests
     [InlineData("auto", null)]
     [InlineData("F16", KvCacheDType.F16)]
     [InlineData("f32", KvCacheDType.F32)]
+    [InlineData("bf16", KvCacheDType.BF16)]
+    [InlineData("bfloat16", KvCacheDType.BF16)]
     public void ParsesKvCacheDType(string value, KvCacheDType? expected) =>
         Assert.Equal(expected, EngineOptions.ParseKvCacheDType(value));
 
