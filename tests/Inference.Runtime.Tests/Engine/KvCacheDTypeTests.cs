@@ -4,37 +4,41 @@ using Inference.Sampling;
 
 namespace Inference.Tests.Engine;
 
-/// <summary>The engine with an F16 KV pool: same greedy text as the F32 reference, and still batch invariant.</summary>
-public sealed class KvCacheF16Tests
+/// <summary>The engine with a 16-bit KV pool (F16, or BF16 on the CPU): the reference's greedy text, and still batch invariant.</summary>
+public sealed class KvCacheDTypeTests
 {
-    private static readonly EngineOptions F16 = new() { KvCacheDType = KvCacheDType.F16 };
+    private static EngineOptions With(KvCacheDType dtype) => new() { KvCacheDType = dtype };
 
-    [Fact]
-    public async Task GreedyContinuationMatchesReference()
+    [Theory]
+    [InlineData(KvCacheDType.F16)]
+    [InlineData(KvCacheDType.BF16)]
+    public async Task GreedyContinuationMatchesReference(KvCacheDType dtype)
     {
         int[] prompt = [1, 403, 407, 261, 378];
         var reference = ReferenceCase.Load(RepoPaths.Stories260K).Single(c => c.PromptTokenIds.SequenceEqual(prompt));
         int n = Math.Min(60, reference.GeneratedTokenIds.Length);
-        using var engine = new TestEngine(F16);
+        using var engine = new TestEngine(With(dtype));
         var got = (await engine.RunAsync("once", prompt, SamplingParams.Greedy(n))).Single();
         Assert.Equal(reference.GeneratedTokenIds.Take(n), got.TokenIds);
     }
 
-    [Fact]
-    public async Task ConcurrentRequestsEqualEachRunAlone()
+    [Theory]
+    [InlineData(KvCacheDType.F16, 16)]
+    [InlineData(KvCacheDType.BF16, 17)]
+    public async Task ConcurrentRequestsEqualEachRunAlone(KvCacheDType dtype, int seed)
     {
-        var rng = new Random(16);
+        var rng = new Random(seed);
         var requests = new List<(string, int[], SamplingParams)>();
         for (int i = 0; i < 12; i++)
             requests.Add(($"r{i}", Stories.RandomPrompt(rng, rng.Next(1, 120)), BatchInvarianceTests.Mixed(i, rng.Next(1, 30))));
         Completion[] alone;
-        using (var single = new TestEngine(F16 with { MaxNumSeqs = 1 }))
+        using (var single = new TestEngine(With(dtype) with { MaxNumSeqs = 1 }))
             alone = await single.RunSequentiallyAsync(requests);
-        using var batched = new TestEngine(F16 with { MaxNumBatchedTokens = 96 });
+        using var batched = new TestEngine(With(dtype) with { MaxNumBatchedTokens = 96 });
         var together = await batched.RunConcurrentlyAsync(requests);
         var byKey = together.ToDictionary(c => (c.RequestId, c.Index));
         foreach (var e in alone)
-            Same.Completions(e, byKey[(e.RequestId, e.Index)], $"f16 {e.RequestId}[{e.Index}]");
+            Same.Completions(e, byKey[(e.RequestId, e.Index)], $"{dtype} {e.RequestId}[{e.Index}]");
     }
 
     [Theory]
