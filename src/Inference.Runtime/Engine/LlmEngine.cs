@@ -63,7 +63,9 @@ public sealed class LlmEngine : IDisposable
         log?.Invoke($"KV cache: {NumBlocks} blocks of {options.BlockSize} tokens ({(NumBlocks - 1L) * options.BlockSize} tokens, {memory / (1024.0 * 1024.0):F1} MiB, {dtype})");
         int maxTokens = Math.Max(options.MaxNumBatchedTokens, 1);
         var llama = new LlamaModel(backend, model.Weights, maxTokens, options.MaxNumSeqs);
+        var allocating = System.Diagnostics.Stopwatch.StartNew();
         _runner = new ModelRunner(llama, NumBlocks, options.BlockSize, dtype);
+        log?.Invoke($"KV cache allocated and zeroed in {allocating.Elapsed.TotalSeconds:F1} s");
         _scheduler = new Scheduler(new SchedulerConfig
         {
             MaxNumBatchedTokens = maxTokens,
