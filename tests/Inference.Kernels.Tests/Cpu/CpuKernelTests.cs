@@ -63,10 +63,15 @@ public sealed unsafe class CpuKernelTests : IDisposable
         TestData.AssertClose(Read(y, rows), expected, 1e-5, $"matmul {rows}x{k}x{outF} {format}");
     }
 
-    [Fact]
-    public void MatMulRowIsIndependentOfBatch()
+    /// <summary>Rows of a 9-row call (4x4 tiles and a remainder) equal the same rows alone (one dot per element), bit for bit.</summary>
+    [Theory]
+    [InlineData(77, 43)]
+    [InlineData(768, 37)]
+    [InlineData(64, 8)]
+    [InlineData(16, 4)]
+    [InlineData(35, 12)]
+    public void MatMulRowIsIndependentOfBatch(int k, int outF)
     {
-        const int k = 77, outF = 43;
         using var w = HostWeight.FromFloats("w", outF, k, TestData.Random(outF * k, 5));
         var xs = TestData.Random(9 * k, 6);
         using var x9 = Act(9, k, xs);
@@ -78,6 +83,21 @@ public sealed unsafe class CpuKernelTests : IDisposable
             using var y1 = Act(1, outF);
             _b.MatMul(x1, _b.LoadWeight(w), null, y1, 1);
             Assert.Equal(Read(y9, 9).AsSpan(r * outF, outF).ToArray(), Read(y1, 1));
+        }
+    }
+
+    /// <summary>The 4x4 tile's batched reduction relies on Vector512.Sum's order: adjacent lanes paired up a tree.</summary>
+    [Fact]
+    public void Vector512SumIsAnAdjacentPairTree()
+    {
+        var rng = new Random(9);
+        var a = new float[16];
+        for (int t = 0; t < 20000; t++)
+        {
+            for (int i = 0; i < 16; i++) a[i] = (float)((rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-4, 5)));
+            float Q(int o) => (a[o] + a[o + 1]) + (a[o + 2] + a[o + 3]);
+            float tree = (Q(0) + Q(4)) + (Q(8) + Q(12));
+            Assert.Equal(BitConverter.SingleToInt32Bits(tree), BitConverter.SingleToInt32Bits(System.Runtime.Intrinsics.Vector512.Sum(System.Runtime.Intrinsics.Vector512.Create(a))));
         }
     }
 
