@@ -48,10 +48,10 @@ public static unsafe class MatMulKernel
             int outFeatures = w.Rows, k = w.Cols;
             int band;
             if (rows < TileRows)
-                // Two bands per thread: each streams a long contiguous run of rows. Sixteen finer bands (the
-                // earlier choice) cost 5-8% per decode step's matvecs in an in-process A/B on 2 threads; bands
-                // are still claimed dynamically, so a thread the OS has parked loses its share to the others.
-                band = Math.Max(4, (outFeatures / (threads * 2) + 3) & ~3);
+                // Eight bands per thread for load balance. Two per thread streamed longer runs and measured 5-8%
+                // faster per step's matvecs in-process (best of 20), but end to end on this shared VM decode was
+                // slower and more variable (a delayed thread leaves a bigger share behind), so fine bands stay.
+                band = Math.Max(4, (outFeatures / (threads * 8) + 3) & ~3);
             else
             {
                 long rowBytes = IntMatMul.Supports(w) ? k : k * 4L; // the integer path holds a byte per weight (int4 unpacked)
