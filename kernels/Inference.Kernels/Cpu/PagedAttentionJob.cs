@@ -14,8 +14,9 @@ namespace Inference.Kernels.Cpu;
 /// </summary>
 /// <remarks>
 /// Blocks are the outer loop: a block's K and V slots hold every head side by side, so a job covering
-/// all heads streams each block as one contiguous region, and the tile's tokens reuse it from L1 (an F16 or
-/// BF16 block is widened once per tile). Decode attention is bound by reading the cache.
+/// all heads streams each block as one contiguous region, and the tile's tokens reuse it from L1. F16 rows are
+/// widened once per tile, a head at a time; BF16 rows are widened in registers as they are read. Decode
+/// attention is bound by reading the cache.
 /// </remarks>
 internal readonly unsafe struct PagedAttentionJob(
     StepMetadata meta, QueryTiles tiles, CpuActivation q, CpuKvCache cache, int layer, AttentionShape shape, CpuActivation output,
