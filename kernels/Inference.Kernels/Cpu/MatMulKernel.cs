@@ -39,26 +39,35 @@ public static unsafe class MatMulKernel
         pool.Run(job.C.End, ref job);
     }
 
-    /// <summary>A weight's share of the job: items [First, End), each a band of output features.</summary>
-    private readonly record struct Part(HostWeight? W, CpuActivation? Y, int Band, int First, int End)
+    /// <summary>
+    /// A weight's share of the job: items [First, End), each a band of output features. The first BigItems
+    /// bands hold Big rows each, the rest Band rows (a guided schedule on the decode path).
+    /// </summary>
+    private readonly record struct Part(HostWeight? W, CpuActivation? Y, int Band, int First, int End, int Big = 0, int BigItems = 0)
     {
+        /// <summary>First output feature of the part's item <paramref name="i"/> (counted from 0).</summary>
+        public int Start(int i) => i <= BigItems ? i * Big : BigItems * Big + (i - BigItems) * Band;
+
         public static Part Of(Target t, int rows, int threads, int first)
         {
             if (t.Weight is not { } w || t.Output is null) return new Part(null, null, 1, first, first);
             int outFeatures = w.Rows, k = w.Cols;
-            int band;
             if (rows < TileRows)
-                // Eight bands per thread for load balance. Two per thread streamed longer runs and measured 5-8%
-                // faster per step's matvecs in-process (best of 20), but end to end on this shared VM decode was
-                // slower and more variable (a delayed thread leaves a bigger share behind), so fine bands stay.
-                band = Math.Max(4, (outFeatures / (threads * 8) + 3) & ~3);
-            else
             {
-                long rowBytes = IntMatMul.Supports(w) ? k : k * 4L; // the integer path holds a byte per weight (int4 unpacked)
-                int cache = (int)Math.Max(4, BandBytes / Math.Max(1, rowBytes)) & ~3;
-                int balance = Math.Max(4, (outFeatures / (threads * 2)) & ~3);
-                band = Math.Min(cache, balance);
+                // Guided: two large bands per thread over 3/4 of the rows (long contiguous streams, which the
+                // prefetchers keep at full speed), then four small ones per thread, so a thread the OS delays
+                // leaves only small bands behind. Uniform bands of 1/8 per thread cost 5-8% in-process; two
+                // uniform bands per thread were faster in-process but slower and more variable end to end.
+                int small = Math.Max(4, (outFeatures / (threads * 16) + 3) & ~3);
+                int big = Math.Max(small, (outFeatures * 3 / (threads * 8)) & ~3);
+                int bigItems = Math.Min(2 * threads, outFeatures / big);
+                int rest = outFeatures - bigItems * big;
+                return new Part(w, t.Output, small, first, first + bigItems + (rest + small - 1) / small, big, bigItems);
             }
+            long rowBytes = IntMatMul.Supports(w) ? k : k * 4L; // the integer path holds a byte per weight (int4 unpacked)
+            int cache = (int)Math.Max(4, BandBytes / Math.Max(1, rowBytes)) & ~3;
+            int balance = Math.Max(4, (outFeatures / (threads * 2)) & ~3);
+            int band = Math.Min(cache, balance);
             return new Part(w, t.Output, band, first, first + (outFeatures + band - 1) / band);
         }
     }
@@ -75,22 +84,20 @@ public static unsafe class MatMulKernel
         public void Execute(int item)
         {
             var p = item < A.End ? A : item < B.End ? B : C;
+            int o0 = p.Start(item - p.First), o1 = Math.Min(p.W!.Rows, p.Start(item - p.First + 1));
             if (Q.Has(p.W!))
             {
-                int o0 = (item - p.First) * p.Band;
-                IntMatMul.Band(Q, p.W!, p.Y!, Rows, o0, Math.Min(p.W!.Rows, o0 + p.Band));
+                IntMatMul.Band(Q, p.W!, p.Y!, Rows, o0, o1);
                 return;
             }
-            new Band(X, p.W!, p.Y!, Rows).Execute(item - p.First, p.Band);
+            new Band(X, p.W!, p.Y!, Rows).Execute(o0, o1);
         }
     }
 
     private readonly struct Band(CpuActivation x, HostWeight w, CpuActivation y, int rows)
     {
-        public void Execute(int item, int band)
+        public void Execute(int o0, int o1)
         {
-            int o0 = item * band;
-            int o1 = Math.Min(w.Rows, o0 + band);
             if (w.Format == WeightFormat.F32)
                 Tiled((float*)w.Data + (long)o0 * w.Cols, o0, o1);
             else if (rows < TileRows && QuantDot.Supports(w))
