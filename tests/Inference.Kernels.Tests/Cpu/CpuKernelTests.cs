@@ -73,17 +73,7 @@ public sealed unsafe class CpuKernelTests : IDisposable
     public void MatMulRowIsIndependentOfBatch(int k, int outF)
     {
         using var w = HostWeight.FromFloats("w", outF, k, TestData.Random(outF * k, 5));
-        var xs = TestData.Random(9 * k, 6);
-        using var x9 = Act(9, k, xs);
-        using var y9 = Act(9, outF);
-        _b.MatMul(x9, _b.LoadWeight(w), null, y9, 9);
-        for (int r = 0; r < 9; r++)
-        {
-            using var x1 = Act(1, k, xs.AsSpan(r * k, k).ToArray());
-            using var y1 = Act(1, outF);
-            _b.MatMul(x1, _b.LoadWeight(w), null, y1, 1);
-            Assert.Equal(Read(y9, 9).AsSpan(r * outF, outF).ToArray(), Read(y1, 1));
-        }
+        CpuTestTensors.AssertRowsIndependentOfBatch(_b, w);
     }
 
     /// <summary>The 4x4 tile's batched reduction relies on Vector512.Sum's order: adjacent lanes paired up a tree.</summary>

@@ -203,27 +203,6 @@ public sealed unsafe class IntMatMulTests : IDisposable
     }
 
     [Theory]
-    [InlineData("int8", 96, 43, 0)]
-    [InlineData("int8", 256, 70, 0)]
-    [InlineData("int4", 128, 43, 32)]
-    [InlineData("int4z", 192, 22, 64)]
-    public void RowIsIndependentOfBatch(string format, int k, int outF, int groupSize)
-    {
-        using var w = Quantized(format, outF, k, groupSize, 5);
-        var xs = TestData.Random(9 * k, 6);
-        using var x9 = Act(9, k, xs);
-        using var y9 = Act(9, outF);
-        _b.MatMul(x9, _b.LoadWeight(w), null, y9, 9);
-        for (int r = 0; r < 9; r++)
-        {
-            using var x1 = Act(1, k, xs.AsSpan(r * k, k).ToArray());
-            using var y1 = Act(1, outF);
-            _b.MatMul(x1, _b.LoadWeight(w), null, y1, 1);
-            Assert.Equal(Read(y9, 9).AsSpan(r * outF, outF).ToArray(), Read(y1, 1));
-        }
-    }
-
-    [Theory]
     [InlineData("int8", 5, 256, 40, 0)]
     [InlineData("int8", 17, 768, 33, 0)]
     [InlineData("int4", 3, 512, 29, 32)]

@@ -203,19 +203,11 @@ public sealed unsafe class PagedAttentionTests : IDisposable
         var k = Rounded(TestData.Random(len * kvDim, 31, 4f), dtype);
         var v = Rounded(TestData.Random(len * kvDim, 32, 4f), dtype);
         var table = Enumerable.Range(1, nb).Reverse().ToArray();
-        for (int p = 0; p < len; p++)
-        {
-            long slot = table[p / blockSize] * blockSize + p % blockSize;
-            WriteSlot(narrow, slot, k.AsSpan(p * kvDim, kvDim), v.AsSpan(p * kvDim, kvDim));
-            WriteSlot(wide, slot, k.AsSpan(p * kvDim, kvDim), v.AsSpan(p * kvDim, kvDim));
-        }
+        Fill(narrow, table, k, v, len);
+        Fill(wide, table, k, v, len);
         // Queries at every position: prefill tiles and the decode-like last row.
         var q = TestData.Random(len * qDim, 33);
-        var meta = new StepMetadata(len, 1, 16) { NumTokens = len, NumSeqs = 1 };
-        for (int b = 0; b < nb; b++) meta.BlockTables[b] = table[b];
-        for (int i = 0; i < len; i++) meta.Positions[i] = i;
-        meta.QueryStart[1] = len;
-        meta.SeqLens[0] = len;
+        var meta = OneSequence(table, 0, len);
         using var qa = (CpuActivation)_b.Allocate(len, qDim);
         using var oNarrow = (CpuActivation)_b.Allocate(len, qDim);
         using var oWide = (CpuActivation)_b.Allocate(len, qDim);
@@ -237,24 +229,11 @@ public sealed unsafe class PagedAttentionTests : IDisposable
         var k = TestData.Random(len * kvDim, 11);
         var v = TestData.Random(len * kvDim, 12);
         var table = Enumerable.Range(1, nb).Reverse().ToArray();
-        for (int p = 0; p < len; p++)
-        {
-            long slot = table[p / blockSize] * blockSize + p % blockSize;
-            WriteSlot(cache, slot, k.AsSpan(p * kvDim, kvDim), v.AsSpan(p * kvDim, kvDim));
-        }
+        Fill(cache, table, k, v, len);
         int many = len - first;
         var q = TestData.Random(many * qDim, 13);
         var shape = new AttentionShape(heads, kvHeads, headDim, 1f / MathF.Sqrt(headDim));
-
-        StepMetadata Meta(int from, int count)
-        {
-            var m = new StepMetadata(count, 1, 16) { NumTokens = count, NumSeqs = 1 };
-            for (int b = 0; b < nb; b++) m.BlockTables[b] = table[b];
-            for (int i = 0; i < count; i++) m.Positions[i] = from + i;
-            m.QueryStart[1] = count;
-            m.SeqLens[0] = from + count;
-            return m;
-        }
+        StepMetadata Meta(int from, int count) => OneSequence(table, from, count);
 
         using var qa = (CpuActivation)_b.Allocate(many, qDim);
         using var oa = (CpuActivation)_b.Allocate(many, qDim);
@@ -272,5 +251,26 @@ public sealed unsafe class PagedAttentionTests : IDisposable
             _b.Attention(q1, cache, 0, shape, o1);
             Assert.True(o1.RowSpan(0).SequenceEqual(oa.RowSpan(row)), $"row {row} differs between a 1-token and a {many}-token step");
         }
+    }
+    /// <summary>Writes positions [0, len) of one sequence (rows of k and v) into its blocks, as <see cref="WriteSlot"/> does.</summary>
+    private static void Fill(CpuKvCache cache, int[] table, float[] k, float[] v, int len)
+    {
+        int kvDim = cache.Shape.KvDim, blockSize = cache.Shape.BlockSize;
+        for (int p = 0; p < len; p++)
+        {
+            long slot = table[p / blockSize] * blockSize + p % blockSize;
+            WriteSlot(cache, slot, k.AsSpan(p * kvDim, kvDim), v.AsSpan(p * kvDim, kvDim));
+        }
+    }
+
+    /// <summary>A step of one sequence whose queries are positions [from, from + count), over the blocks of <paramref name="table"/>.</summary>
+    private static StepMetadata OneSequence(int[] table, int from, int count)
+    {
+        var m = new StepMetadata(count, 1, 16) { NumTokens = count, NumSeqs = 1 };
+        for (int b = 0; b < table.Length; b++) m.BlockTables[b] = table[b];
+        for (int i = 0; i < count; i++) m.Positions[i] = from + i;
+        m.QueryStart[1] = count;
+        m.SeqLens[0] = from + count;
+        return m;
     }
 }
