@@ -26,12 +26,9 @@ internal static unsafe class AttentionScores
     /// </summary>
     public static float Block(float* q, float* k, int stride, int n, int headDim, float scale, float* s, ref float m, ref float l)
     {
-        if (Wide(headDim)) return BlockWide(q, k, stride, n, headDim, scale, s, ref m, ref l);
+        if (Wide(headDim)) return BlockWide<F32Rows>(q, k, stride, n, headDim, scale, s, ref m, ref l);
         return BlockNarrow(q, k, stride, n, headDim, scale, s, ref m, ref l);
     }
-
-    private static float BlockWide(float* q, float* k, int stride, int n, int headDim, float scale, float* s, ref float m, ref float l) =>
-        BlockWide<F32Rows>(q, k, stride, n, headDim, scale, s, ref m, ref l);
 
     /// <summary>The 16-key path over keys of any element type <typeparamref name="TK"/> reads as F32 (AVX-512, head size divisible by 16).</summary>
     public static float BlockWide<TK>(float* q, void* k, int stride, int n, int headDim, float scale, float* s, ref float m, ref float l)
