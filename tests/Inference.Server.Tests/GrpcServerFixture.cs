@@ -42,7 +42,7 @@ public sealed class GrpcServerFixture : IAsyncLifetime
         HttpBase = new Uri(ServerHost.Addresses(App).Single(a => new Uri(a).Port != new Uri(GrpcUrl).Port));
         Channel = GrpcChannel.ForAddress(GrpcUrl);
         Client = new GrpcClient(Channel.Intercept(WithKey(ApiKey)));
-        Http = new HttpClient { BaseAddress = HttpBase, Timeout = TimeSpan.FromSeconds(60) };
+        Http = new HttpClient(ServerFixture.NoDrainHandler()) { BaseAddress = HttpBase, Timeout = TimeSpan.FromSeconds(60) };
         Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
     }
 

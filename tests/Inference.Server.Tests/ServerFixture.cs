@@ -17,7 +17,13 @@ public class ServerFixture : IAsyncLifetime
     public LoadedModel Model { get; private set; } = null!;
     public LlmEngine Engine { get; private set; } = null!;
     public string BaseUrl { get; private set; } = "";
-    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromMinutes(2) };
+    public HttpClient Http { get; } = new(NoDrainHandler()) { Timeout = TimeSpan.FromMinutes(2) };
+
+    /// <summary>
+    /// A handler that closes a connection whose response is disposed unread. By default SocketsHttpHandler reads on for up
+    /// to 2 s (1 MB) to reuse it, so a "client leaves mid-stream" test would see the whole stream consumed instead.
+    /// </summary>
+    public static SocketsHttpHandler NoDrainHandler() => new() { MaxResponseDrainSize = 0 };
 
     protected virtual EngineOptions EngineOptions => new() { KvCacheMemory = 16L * 1024 * 1024, MaxNumSeqs = 16 };
 
