@@ -7,7 +7,8 @@ namespace Inference.Kernels;
 public sealed unsafe class HostWeight : IDisposable
 {
     private IDisposable? _owner;
-    private NativeBuffer? _wideScales;
+    private readonly Lock _packLock = new();
+    private Cpu.InterleavedWeight? _interleaved;
 
     public string Name { get; }
     public WeightFormat Format { get; }
@@ -66,21 +67,17 @@ public sealed unsafe class HostWeight : IDisposable
     };
 
     /// <summary>
-    /// Int4 group scales widened to F32 by <see cref="WidenScales"/>, else null. The CPU kernels read these
-    /// rather than convert F16 on every call: .NET has no vcvtph2ps, and widening per call cost about a tenth
-    /// of an int4 decode step on a 1B model.
+    /// The CPU integer path's eight-row interleaved copy (<see cref="Cpu.InterleavedWeight"/>), made once: at load
+    /// by the CPU backend, or here on first use, so a weight's values never depend on which happened.
     /// </summary>
-    internal float* WideScales => _wideScales is null ? null : (float*)_wideScales.Pointer;
-
-    /// <summary>Makes <see cref="WideScales"/> (exact: every F16 value has an F32 twin); once, at load, before any kernel reads them.</summary>
-    internal void WidenScales()
+    internal Cpu.InterleavedWeight Interleaved
     {
-        if (Format != WeightFormat.Int4 || Scales == null || GroupSize <= 0 || _wideScales != null) return;
-        long n = (long)Rows * (Cols / GroupSize);
-        var buf = new NativeBuffer(n * 4);
-        for (long i = 0; i < n; i += int.MaxValue / 2)
-            Cpu.HalfWiden.Run((Half*)Scales + i, (float*)buf.Pointer + i, (int)Math.Min(int.MaxValue / 2, n - i));
-        _wideScales = buf;
+        get
+        {
+            var p = Volatile.Read(ref _interleaved);
+            if (p != null) return p;
+            lock (_packLock) return _interleaved ??= Cpu.InterleavedWeight.From(this);
+        }
     }
 
     /// <summary>Writes row <paramref name="row"/> as F32 (the dequantized values for quantized formats).</summary>
@@ -88,8 +85,8 @@ public sealed unsafe class HostWeight : IDisposable
 
     public void Dispose()
     {
-        _wideScales?.Dispose();
-        _wideScales = null;
+        _interleaved?.Dispose();
+        _interleaved = null;
         _owner?.Dispose();
         _owner = null;
     }

@@ -5,26 +5,16 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Inference.Kernels.Cpu;
 
-/// <summary>Order of the 32 quantized activations of a block, chosen to match how the weight bytes unpack.</summary>
-public enum BlockLayout
-{
-    /// <summary>Element order (int8 weights).</summary>
-    Natural,
-    /// <summary>Even elements, then odd ones: the low nibbles of 16 int4 bytes, then the high nibbles.</summary>
-    Nibbles,
-}
-
 /// <summary>
-/// One activation row quantized to int8 in blocks of 32: q (K bytes, in <see cref="BlockLayout"/> order),
-/// a scale per block, and per block the sums of q over each group of four positions (the eight int32 lanes
-/// of a vpdpbusd) times minus the weights' offset (128 for int8 bytes XORed to unsigned, 8 for int4
-/// nibbles): the exact correction a kernel starts each block's integer accumulator from.
+/// One activation row quantized to int8 in blocks of 32: q (K bytes, element order), a scale per block, and
+/// per block the exact sum of its 32 q values, from which a kernel starts the block's integer accumulator
+/// (minus the weights' offset times the sum: the weights enter vpdpbusd as unsigned bytes).
 /// </summary>
-public readonly unsafe struct QuantizedRow(sbyte* q, float* scales, int* corrections)
+public readonly unsafe struct QuantizedRow(sbyte* q, float* scales, int* sums)
 {
     public readonly sbyte* Q = q;
     public readonly float* Scales = scales;
-    public readonly int* Corrections = corrections;
+    public readonly int* Sums = sums;
 }
 
 /// <summary>
@@ -37,7 +27,7 @@ public static unsafe class ActivationQuantizer
     public const int Block = 32;
 
     /// <summary>Bytes one quantized row of <paramref name="k"/> elements takes (64-byte multiple).</summary>
-    public static long RowBytes(int k) => ((long)k + (k / Block) * (4 + 32) + 63) & ~63L;
+    public static long RowBytes(int k) => ((long)k + (k / Block) * (4 + 4) + 63) & ~63L;
 
     /// <summary>The pieces of the row at <paramref name="row"/> in a buffer laid out by <see cref="RowBytes"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -48,15 +38,15 @@ public static unsafe class ActivationQuantizer
         return new QuantizedRow((sbyte*)p, (float*)(p + k), (int*)(p + k + blocks * 4));
     }
 
-    public static void Quantize(float* x, int k, QuantizedRow dst, BlockLayout layout)
+    public static void Quantize(float* x, int k, QuantizedRow dst)
     {
         int blocks = k / Block;
         for (int b = 0; b < blocks; b++)
         {
             if (Avx512F.IsSupported && Avx512BW.IsSupported)
-                BlockSimd(x + b * Block, dst.Q + b * Block, dst.Scales + b, dst.Corrections + b * 8, layout);
+                BlockSimd(x + b * Block, dst.Q + b * Block, dst.Scales + b, dst.Sums + b);
             else
-                BlockScalar(x + b * Block, dst.Q + b * Block, dst.Scales + b, dst.Corrections + b * 8, layout);
+                BlockScalar(x + b * Block, dst.Q + b * Block, dst.Scales + b, dst.Sums + b);
         }
     }
 
@@ -68,26 +58,21 @@ public static unsafe class ActivationQuantizer
         return scale == 0f ? 0f : 1f / scale;
     }
 
-    /// <summary>What the lane sums are multiplied by: minus the offset the layout's weights carry.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int CorrectionFactor(BlockLayout layout) => layout == BlockLayout.Natural ? -128 : -8;
-
-    /// <summary>Position p of a block holds element Source(p).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Source(BlockLayout layout, int p) => layout == BlockLayout.Natural ? p : p < 16 ? 2 * p : 2 * (p - 16) + 1;
-
-    private static void BlockScalar(float* x, sbyte* q, float* scale, int* corr, BlockLayout layout)
+    private static void BlockScalar(float* x, sbyte* q, float* scale, int* sum)
     {
         float amax = 0f;
         for (int i = 0; i < Block; i++) amax = MathF.Max(amax, MathF.Abs(x[i]));
         float inv = Inverse(amax, out *scale);
-        for (int p = 0; p < Block; p++)
-            q[p] = (sbyte)Math.Clamp((int)MathF.Round(x[Source(layout, p)] * inv, MidpointRounding.ToEven), -127, 127);
-        int f = CorrectionFactor(layout);
-        for (int l = 0; l < 8; l++) corr[l] = f * (q[4 * l] + q[4 * l + 1] + q[4 * l + 2] + q[4 * l + 3]);
+        int total = 0;
+        for (int i = 0; i < Block; i++)
+        {
+            q[i] = (sbyte)Math.Clamp((int)MathF.Round(x[i] * inv, MidpointRounding.ToEven), -127, 127);
+            total += q[i];
+        }
+        *sum = total;
     }
 
-    private static void BlockSimd(float* x, sbyte* q, float* scale, int* corr, BlockLayout layout)
+    private static void BlockSimd(float* x, sbyte* q, float* scale, int* sum)
     {
         var lo = Vector512.Load(x);
         var hi = Vector512.Load(x + 16);
@@ -97,19 +82,10 @@ public static unsafe class ActivationQuantizer
         var ql = Avx512F.ConvertToVector128SByteWithSaturation(Avx512F.ConvertToVector512Int32(lo * inv));
         var qh = Avx512F.ConvertToVector128SByteWithSaturation(Avx512F.ConvertToVector512Int32(hi * inv));
         var v = Vector256.Create(ql, qh);
-        if (layout == BlockLayout.Nibbles)
-        {
-            // Within each 16-byte lane evens then odds, then the quadwords reordered to (evens, evens, odds, odds).
-            v = Avx2.Shuffle(v.AsByte(), s_evensThenOdds).AsSByte();
-            v = Avx2.Permute4x64(v.AsInt64(), 0b11_01_10_00).AsSByte();
-        }
         v.Store(q);
-        (LaneSums(v) * Vector256.Create(CorrectionFactor(layout))).Store(corr);
+        // An integer sum: exact in any order.
+        *sum = Vector256.Sum(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.Create((byte)1), v), Vector256.Create((short)1)));
     }
-
-    private static readonly Vector256<byte> s_evensThenOdds = Vector256.Create(
-        (byte)0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15,
-        0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float MaxOf(Vector512<float> m)
@@ -119,14 +95,6 @@ public static unsafe class ActivationQuantizer
         float r = 0f;
         for (int i = 0; i < 4; i++) r = MathF.Max(r, m128.GetElement(i));
         return r;
-    }
-
-    /// <summary>Sums of four consecutive bytes per int32 lane.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> LaneSums(Vector256<sbyte> v)
-    {
-        if (AvxVnni.IsSupported) return AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, Vector256.Create((byte)1), v);
-        return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.Create((byte)1), v), Vector256.Create((short)1));
     }
 
     /// <summary>Pinned per-thread storage for quantized rows; grows, never shrinks, so steady-state calls allocate nothing.</summary>

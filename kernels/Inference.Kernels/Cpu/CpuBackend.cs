@@ -19,7 +19,8 @@ public sealed unsafe class CpuBackend : IComputeBackend
 
     public IDeviceWeight LoadWeight(HostWeight weight)
     {
-        weight.WidenScales();
+        // Packed now, so the first request does not pay for it.
+        if (IntMatMul.Supports(weight)) _ = weight.Interleaved;
         return new CpuWeight(weight);
     }
 

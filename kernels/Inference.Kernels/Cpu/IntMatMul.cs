@@ -4,151 +4,113 @@ namespace Inference.Kernels.Cpu;
 
 /// <summary>
 /// The int8-activation path of <see cref="MatMulKernel"/> for int8 and int4 weights (as llama.cpp's
-/// Q8_0 x Q8_0 / Q4_0): x rows are quantized per 32-block once per call, then each band of output
-/// features is computed with integer dot products. Decode (few rows) and prefill (4x4 tiles over a band
-/// held in L2) reduce every element identically, so results do not depend on the batch.
+/// Q8_0 x Q8_0 / Q4_0): x rows are quantized per 32-block once per call, then each band of output features
+/// is computed with integer dot products against the weight's <see cref="InterleavedWeight"/> copy. Decode
+/// (few rows) and prefill (4-row tiles over a band held in L2) reduce every element identically
+/// (<see cref="InterleavedDot"/>), so results do not depend on the batch.
 /// </summary>
 internal static unsafe class IntMatMul
 {
-    [ThreadStatic] private static byte[]? t_natural;
-    [ThreadStatic] private static byte[]? t_nibbles;
+    [ThreadStatic] private static byte[]? t_rows;
+
+    /// <summary>Output features a band starts on: two interleaved groups, the unit of the kernels.</summary>
+    public const int Align = 2 * InterleavedWeight.GroupRows;
 
     /// <summary>
-    /// Whether this weight takes the integer path (else the F32-widening path runs). Only with AVX-VNNI: the
-    /// scalar definition gives the same values but is far slower than widening, so CPUs without VNNI keep
-    /// the widening path (one path per machine, so batch invariance holds on each).
+    /// Whether this weight takes the integer path (else the F32-widening path runs). Only with AVX-VNNI: without
+    /// it the integer dots are far slower than widening, so such CPUs keep the widening path (one path per
+    /// machine, so batch invariance holds on each).
     /// </summary>
     public static bool Supports(HostWeight w) => AvxVnni.IsSupported && w.Cols > 0 && w.Cols % ActivationQuantizer.Block == 0 && w.Format switch
     {
         WeightFormat.Int8 => true,
-        WeightFormat.Int4 => w.GroupSize >= 32 && w.GroupSize % 32 == 0 && System.Numerics.BitOperations.IsPow2(w.GroupSize / 32),
+        WeightFormat.Int4 => w.GroupSize >= 32 && w.GroupSize % 32 == 0,
         _ => false,
     };
 
-    private static BlockLayout LayoutOf(HostWeight w) => w.Format == WeightFormat.Int8 ? BlockLayout.Natural : BlockLayout.Nibbles;
-
-    /// <summary>The quantized x rows of one call, in each layout its weights need (null where none does).</summary>
-    public readonly struct Rows(byte* natural, byte* nibbles, int k)
+    /// <summary>The quantized x rows of one call (null buffer when no weight takes the integer path).</summary>
+    public readonly struct Rows(byte* buffer, int k)
     {
-        private readonly byte* _natural = natural;
-        private readonly byte* _nibbles = nibbles;
+        public bool Has(HostWeight w) => buffer != null && w.Cols == k && Supports(w);
 
-        public bool Has(HostWeight w) => Supports(w) && w.Cols == k && (LayoutOf(w) == BlockLayout.Natural ? _natural : _nibbles) != null;
-
-        public QuantizedRow At(BlockLayout layout, int row) => In(layout)[row];
-
-        public LayoutRows In(BlockLayout layout) => new(layout == BlockLayout.Natural ? _natural : _nibbles, k);
-    }
-
-    /// <summary>The quantized x rows in one layout.</summary>
-    public readonly struct LayoutRows(byte* buffer, int k)
-    {
         public QuantizedRow this[int row] => ActivationQuantizer.At(buffer, k, row);
     }
 
-    /// <summary>Quantizes x for the weights among a, b, c that take the integer path (rows in parallel when there are many).</summary>
+    /// <summary>Quantizes x when any of a, b, c takes the integer path (rows in parallel when there are many).</summary>
     public static Rows Prepare(WorkerPool pool, CpuActivation x, int rows, HostWeight? a, HostWeight? b, HostWeight? c)
     {
-        bool natural = false, nibbles = false;
-        Note(a, ref natural, ref nibbles);
-        Note(b, ref natural, ref nibbles);
-        Note(c, ref natural, ref nibbles);
-        if (!natural && !nibbles || rows == 0) return default;
+        if (rows == 0 || !(Takes(a) || Takes(b) || Takes(c))) return default;
         int k = x.Cols;
-        long bytes = rows * ActivationQuantizer.RowBytes(k);
-        var job = new QuantizeJob(x,
-            natural ? ActivationQuantizer.Buffer(ref t_natural, bytes) : null,
-            nibbles ? ActivationQuantizer.Buffer(ref t_nibbles, bytes) : null);
+        var job = new QuantizeJob(x, ActivationQuantizer.Buffer(ref t_rows, rows * ActivationQuantizer.RowBytes(k)));
         if (rows < MatMulKernel.TileRows)
             for (int r = 0; r < rows; r++) job.Execute(r);
         else
             pool.Run(rows, ref job);
-        return new Rows(job.Natural, job.Nibbles, k);
+        return new Rows(job.Buffer, k);
     }
 
-    private static void Note(HostWeight? w, ref bool natural, ref bool nibbles)
+    private static bool Takes(HostWeight? w) => w is not null && Supports(w);
+
+    private readonly struct QuantizeJob(CpuActivation x, byte* buffer) : IParallelJob
     {
-        if (w is null || !Supports(w)) return;
-        if (LayoutOf(w) == BlockLayout.Natural) natural = true;
-        else nibbles = true;
+        public byte* Buffer => buffer;
+
+        public void Execute(int r) => ActivationQuantizer.Quantize(x.Row(r), x.Cols, ActivationQuantizer.At(buffer, x.Cols, r));
     }
 
-    private readonly struct QuantizeJob(CpuActivation x, byte* natural, byte* nibbles) : IParallelJob
-    {
-        public byte* Natural => natural;
-        public byte* Nibbles => nibbles;
-
-        public void Execute(int r)
-        {
-            if (natural != null) ActivationQuantizer.Quantize(x.Row(r), x.Cols, ActivationQuantizer.At(natural, x.Cols, r), BlockLayout.Natural);
-            if (nibbles != null) ActivationQuantizer.Quantize(x.Row(r), x.Cols, ActivationQuantizer.At(nibbles, x.Cols, r), BlockLayout.Nibbles);
-        }
-    }
-
-    /// <summary>y[r, o0..o1) for every x row.</summary>
+    /// <summary>y[r, o0..o1) for every x row; o0 is a multiple of <see cref="Align"/>.</summary>
     public static void Band(in Rows xs, HostWeight w, CpuActivation y, int rows, int o0, int o1)
     {
-        if (!AvxVnni.IsSupported)
-            Scalar(xs, w, y, rows, o0, o1);
-        else if (w.Format == WeightFormat.Int8)
-            Band(new Int8Weights(w), xs.In(BlockLayout.Natural), w.Cols, y, rows, o0, o1);
+        var packed = w.Interleaved;
+        if (w.Format == WeightFormat.Int8)
+            Band<Int8Packed>(packed, xs, y, rows, o0, o1);
         else if (w.ZeroPoints == null)
-            Int4<Symmetric>(xs, w, y, rows, o0, o1);
+            Band<Int4Packed<Symmetric>>(packed, xs, y, rows, o0, o1);
         else
-            Int4<WithZeroPoints>(xs, w, y, rows, o0, o1);
+            Band<Int4Packed<WithZeroPoints>>(packed, xs, y, rows, o0, o1);
     }
 
-    private static void Int4<TZ>(in Rows xs, HostWeight w, CpuActivation y, int rows, int o0, int o1) where TZ : struct, IZeroPoints
+    private static void Band<TF>(InterleavedWeight w, in Rows xs, CpuActivation y, int rows, int o0, int o1)
+        where TF : struct, IPackedFormat
     {
-        // Many rows sweep the band many times: unpack it once. Few rows read each weight once: unpack in registers.
-        if (rows >= MatMulKernel.TileRows)
-            Band(new RepackedInt4<TZ>(w, o0, o1), xs.In(BlockLayout.Nibbles), w.Cols, y, rows, o0, o1);
-        else
-            Band(new Int4Weights<TZ>(w, o0, o1), xs.In(BlockLayout.Nibbles), w.Cols, y, rows, o0, o1);
-    }
-
-    private static void Scalar(in Rows xs, HostWeight w, CpuActivation y, int rows, int o0, int o1)
-    {
-        var layout = LayoutOf(w);
-        for (int r = 0; r < rows; r++)
-            for (int o = o0; o < o1; o++)
-                y.Data[(long)r * y.Cols + o] = IntDotScalar.Dot(xs.At(layout, r), w, o, layout);
-    }
-
-    private static void Band<TW>(TW w, LayoutRows xs, int k, CpuActivation y, int rows, int o0, int o1)
-        where TW : struct, IIntWeights
-    {
-        int blocks = k / ActivationQuantizer.Block;
+        const int G = InterleavedWeight.GroupRows;
         long ldy = y.Cols;
-        int n4 = o0 + ((o1 - o0) & ~3);
+        int g0 = o0 / G, g1 = (o1 + G - 1) / G;
+        // A group cut by the end of the matrix (rows not a multiple of 8) is computed into a scratch tile.
+        int whole = o1 % G == 0 ? g1 : g1 - 1;
+        float* part = stackalloc float[4 * G];
         int r = 0;
         // x rows outer: four quantized rows stay in L1 while the band's weights (in L2) are swept under them.
         for (; r + 4 <= rows; r += 4)
         {
             QuantizedRow x0 = xs[r], x1 = xs[r + 1], x2 = xs[r + 2], x3 = xs[r + 3];
             float* yr = y.Data + r * ldy;
-            if (Avx512F.IsSupported)
-                for (int o = o0; o < n4; o += 4)
-                    IntDotKernel.Tile4x4Wide(w, x0, x1, x2, x3, o, blocks, yr + o, ldy);
-            else
-                for (int o = o0; o < n4; o += 4)
-                    IntDotKernel.Tile4x4(w, x0, x1, x2, x3, o, blocks, yr + o, ldy);
-            for (int o = n4; o < o1; o++)
+            int g = g0;
+            for (; g + 2 <= whole; g += 2)
+                InterleavedDot.Tile4x16<TF>(w, g, x0, x1, x2, x3, yr + g * G, ldy);
+            for (; g < whole; g++)
+                InterleavedDot.Tile4x8<TF>(w, g, x0, x1, x2, x3, yr + g * G, ldy);
+            if (whole < g1)
             {
-                yr[o] = IntDotKernel.Dot1x1(w, x0, o, blocks);
-                yr[ldy + o] = IntDotKernel.Dot1x1(w, x1, o, blocks);
-                yr[2 * ldy + o] = IntDotKernel.Dot1x1(w, x2, o, blocks);
-                yr[3 * ldy + o] = IntDotKernel.Dot1x1(w, x3, o, blocks);
+                InterleavedDot.Tile4x8<TF>(w, whole, x0, x1, x2, x3, part, G);
+                for (int i = 0; i < 4; i++)
+                    for (int o = whole * G; o < o1; o++) yr[i * ldy + o] = part[i * G + o - whole * G];
             }
         }
         for (; r < rows; r++)
         {
             var x = xs[r];
             float* yr = y.Data + r * ldy;
-            for (int o = o0; o < n4; o += 4)
-                IntDotKernel.Row1x4(w, x, o, blocks, yr + o);
-            for (int o = n4; o < o1; o++)
-                yr[o] = IntDotKernel.Dot1x1(w, x, o, blocks);
+            int g = g0;
+            for (; g + 2 <= whole; g += 2)
+                InterleavedDot.Row1x16<TF>(w, g, x, yr + g * G);
+            for (; g < whole; g++)
+                InterleavedDot.Row1x8<TF>(w, g, x, yr + g * G);
+            if (whole < g1)
+            {
+                InterleavedDot.Row1x8<TF>(w, whole, x, part);
+                for (int o = whole * G; o < o1; o++) yr[o] = part[o - whole * G];
+            }
         }
     }
 }

@@ -52,21 +52,23 @@ public static unsafe class MatMulKernel
         {
             if (t.Weight is not { } w || t.Output is null) return new Part(null, null, 1, first, first);
             int outFeatures = w.Rows, k = w.Cols;
+            bool integer = IntMatMul.Supports(w);
+            int align = integer ? IntMatMul.Align : 4; // bands start on whole tiles of the path that runs
             if (rows < TileRows)
             {
                 // Guided: two large bands per thread over 3/4 of the rows (long contiguous streams, which the
                 // prefetchers keep at full speed), then four small ones per thread, so a thread the OS delays
                 // leaves only small bands behind. Uniform bands of 1/8 per thread cost 5-8% in-process; two
                 // uniform bands per thread were faster in-process but slower and more variable end to end.
-                int small = Math.Max(4, (outFeatures / (threads * 16) + 3) & ~3);
-                int big = Math.Max(small, (outFeatures * 3 / (threads * 8)) & ~3);
+                int small = Math.Max(align, (outFeatures / (threads * 16) + align - 1) & -align);
+                int big = Math.Max(small, (outFeatures * 3 / (threads * 8)) & -align);
                 int bigItems = Math.Min(2 * threads, outFeatures / big);
                 int rest = outFeatures - bigItems * big;
                 return new Part(w, t.Output, small, first, first + bigItems + (rest + small - 1) / small, big, bigItems);
             }
-            long rowBytes = IntMatMul.Supports(w) ? k : k * 4L; // the integer path holds a byte per weight (int4 unpacked)
-            int cache = (int)Math.Max(4, BandBytes / Math.Max(1, rowBytes)) & ~3;
-            int balance = Math.Max(4, (outFeatures / (threads * 2)) & ~3);
+            long rowBytes = !integer ? k * 4L : w.Format == WeightFormat.Int4 ? k / 2 : k; // the integer path reads packed bytes
+            int cache = (int)Math.Max(align, BandBytes / Math.Max(1, rowBytes)) & -align;
+            int balance = Math.Max(align, (outFeatures / (threads * 2)) & -align);
             int band = Math.Min(cache, balance);
             return new Part(w, t.Output, band, first, first + (outFeatures + band - 1) / band);
         }

@@ -6,7 +6,8 @@ namespace Inference.Tests.Cpu;
 
 /// <summary>
 /// The int8-activation integer matmul (int8 / int4 weights, K a multiple of 32) against a scalar model of
-/// its arithmetic written here from the definition: bit for bit, for every tile shape and batch size.
+/// its arithmetic written here from the definition: bit for bit, for every tile shape, batch size and
+/// output count (whole and cut eight-row groups).
 /// </summary>
 public sealed unsafe class IntMatMulTests : IDisposable
 {
@@ -22,47 +23,37 @@ public sealed unsafe class IntMatMulTests : IDisposable
         CpuTestTensors.Quantized(format, outF, k, groupSize, seed);
 
     /// <summary>
-    /// The definition: per 32-block, scale = amax / 127 and q = round-half-even(x * (1 / scale)); for int4 the
-    /// block's positions hold even elements then odd ones; lane l sums the exact products at positions
-    /// 4l..4l+3; acc[l] = fma(lane, xScale (times the group scale for int4), acc[l]) over blocks in order;
-    /// then ((a0+a4)+(a2+a6)) + ((a1+a5)+(a3+a7)), times the row scale for int8.
+    /// The definition: per 32-block, scale = amax / 127 and q = round-half-even(x * (1 / scale)); the block's
+    /// exact integer dot of q with the signed weights; acc = fma(dot, c, acc) over blocks in order from 0, with
+    /// c = scale (int8) or scale times the group's F16 scale (int4); then, for int8, times the row scale.
     /// </summary>
     private static float Expected(ReadOnlySpan<float> x, HostWeight w, int o)
     {
         int k = w.Cols;
         bool int4 = w.Format == WeightFormat.Int4;
-        var dense = new int[k];
-        for (int i = 0; i < k; i++)
-        {
-            long at = (long)o * k + i;
-            if (!int4) { dense[i] = ((sbyte*)w.Data)[at]; continue; }
-            int g = (int)((long)o * (k / w.GroupSize) + i / w.GroupSize);
-            int zero = w.ZeroPoints == null ? 8 : w.ZeroPoints[g];
-            dense[i] = ((((byte*)w.Data)[at / 2] >> (int)(at % 2 * 4)) & 15) - zero;
-        }
-        var acc = new float[8];
+        float acc = 0f;
         for (int b = 0; b < k / 32; b++)
         {
             float amax = 0f;
             for (int i = 0; i < 32; i++) amax = Math.Max(amax, Math.Abs(x[b * 32 + i]));
             float scale = amax / 127f, inv = scale == 0f ? 0f : 1f / scale;
-            float c = scale;
-            if (int4) c *= (float)((Half*)w.Scales)[o * (k / w.GroupSize) + b * 32 / w.GroupSize];
-            for (int l = 0; l < 8; l++)
-            {
-                int lane = 0;
-                for (int t = 0; t < 4; t++)
-                {
-                    int p = 4 * l + t;
-                    int e = b * 32 + (!int4 ? p : p < 16 ? 2 * p : 2 * (p - 16) + 1);
-                    int q = Math.Clamp((int)MathF.Round(x[e] * inv, MidpointRounding.ToEven), -127, 127);
-                    lane += q * dense[e];
-                }
-                acc[l] = MathF.FusedMultiplyAdd(lane, c, acc[l]);
-            }
+            int dot = 0;
+            for (int i = b * 32; i < b * 32 + 32; i++)
+                dot += Math.Clamp((int)MathF.Round(x[i] * inv, MidpointRounding.ToEven), -127, 127) * SignedWeight(w, o, i);
+            float c = int4 ? scale * (float)((Half*)w.Scales)[o * (k / w.GroupSize) + b * 32 / w.GroupSize] : scale;
+            acc = MathF.FusedMultiplyAdd(dot, c, acc);
         }
-        float sum = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
-        return int4 ? sum : sum * ((float*)w.Scales)[o];
+        return int4 ? acc : acc * ((float*)w.Scales)[o];
+    }
+
+    /// <summary>Weight (o, i) as a signed integer: the int8 value, or the int4 nibble minus its zero point.</summary>
+    private static int SignedWeight(HostWeight w, int o, int i)
+    {
+        long at = (long)o * w.Cols + i;
+        if (w.Format == WeightFormat.Int8) return ((sbyte*)w.Data)[at];
+        int g = (int)((long)o * (w.Cols / w.GroupSize) + i / w.GroupSize);
+        int zero = w.ZeroPoints == null ? 8 : w.ZeroPoints[g];
+        return ((((byte*)w.Data)[at / 2] >> (int)(at % 2 * 4)) & 15) - zero;
     }
 
     public static TheoryData<string, int, int, int, int> Shapes()
@@ -73,7 +64,7 @@ public sealed unsafe class IntMatMulTests : IDisposable
         [
             ("int8", 32, 5, 0), ("int8", 64, 13, 0), ("int8", 96, 37, 0), ("int8", 160, 70, 0),
             ("int4", 32, 3, 32), ("int4", 96, 13, 32), ("int4", 160, 37, 32), ("int4", 128, 70, 64),
-            ("int4z", 64, 5, 32), ("int4z", 96, 21, 32), ("int4z", 256, 37, 128),
+            ("int4z", 64, 5, 32), ("int4z", 96, 21, 32), ("int4z", 256, 37, 128), ("int4", 192, 19, 96), ("int8", 64, 300, 0),
         ];
         int i = 0;
         foreach (var (f, k, outF, gs) in weights)
@@ -112,94 +103,54 @@ public sealed unsafe class IntMatMulTests : IDisposable
     [InlineData("int4", 9, 160, 37, 32)]
     [InlineData("int4z", 1, 256, 21, 128)]
     [InlineData("int4z", 6, 64, 5, 32)]
-    public void ScalesWidenedAtLoadGiveTheSameValues(string format, int rows, int k, int outF, int groupSize)
+    [InlineData("int8", 5, 64, 29, 0)]
+    public void PackedOnFirstUseEqualsPackedAtLoad(string format, int rows, int k, int outF, int groupSize)
     {
-        using var plain = Quantized(format, outF, k, groupSize, 7 * k + outF);
-        using var widened = Quantized(format, outF, k, groupSize, 7 * k + outF);
+        using var lazy = Quantized(format, outF, k, groupSize, 7 * k + outF);
+        using var loaded = Quantized(format, outF, k, groupSize, 7 * k + outF);
         var xs = TestData.Random(rows * k, 5 + rows, 2f);
         using var x = Act(rows, k, xs);
         using var a = Act(rows, outF);
         using var b = Act(rows, outF);
         using var pool = new WorkerPool(2);
-        MatMulKernel.Run(pool, x, plain, a, rows); // F16 scales widened per call
-        _b.MatMul(x, _b.LoadWeight(widened), null, b, rows); // widened once, at load
-        Assert.True(plain.WideScales == null);
-        Assert.True(widened.WideScales != null);
+        MatMulKernel.Run(pool, x, lazy, a, rows); // packed by the first band that needs it
+        _b.MatMul(x, _b.LoadWeight(loaded), null, b, rows); // packed at load
         Assert.Equal(Bits(Read(a, rows)), Bits(Read(b, rows)));
     }
 
     private static int[] Bits(float[] v) => Array.ConvertAll(v, BitConverter.SingleToInt32Bits);
 
+    /// <summary>The interleaved copy read back by its documented layout gives every weight, scale and zero point.</summary>
     [Theory]
-    [InlineData("int8", 32, 1, 0)]
-    [InlineData("int8", 96, 6, 0)]
-    [InlineData("int4", 64, 5, 32)]
-    [InlineData("int4z", 128, 3, 64)]
-    public void ScalarFallbackGivesTheSameValues(string format, int k, int outF, int groupSize)
+    [InlineData("int8", 64, 13, 0)]
+    [InlineData("int4", 96, 21, 32)]
+    [InlineData("int4", 128, 8, 64)]
+    [InlineData("int4z", 256, 19, 128)]
+    public void PackedLayoutHoldsEveryWeight(string format, int k, int outF, int groupSize)
     {
-        using var w = Quantized(format, outF, k, groupSize, 7);
-        var xs = TestData.Random(k, 8, 2f);
-        using var x = Act(1, k, xs);
-        using var y = Act(1, outF);
-        _b.MatMul(x, _b.LoadWeight(w), null, y, 1);
-        var layout = format == "int8" ? BlockLayout.Natural : BlockLayout.Nibbles;
-        var buf = new byte[ActivationQuantizer.RowBytes(k)];
-        fixed (byte* p = buf)
+        using var w = Quantized(format, outF, k, groupSize, 11);
+        var p = w.Interleaved;
+        bool int4 = format != "int8";
+        Assert.Equal(k / 32, p.Blocks);
+        for (int o = 0; o < outF; o++)
         {
-            var row = ActivationQuantizer.At(p, k, 0);
-            ActivationQuantizer.Quantize(x.Data, k, row, layout);
-            for (int o = 0; o < outF; o++)
-                Assert.Equal(Read(y, 1)[o], IntDotScalar.Dot(row, w, o, layout));
-        }
-    }
-
-    [Theory]
-    [InlineData("int8")]
-    [InlineData("int4")]
-    [InlineData("int4z")]
-    public void NarrowAndWideTilesAgree(string format)
-    {
-        // The 256-bit tile runs only where AVX-512 is missing; check it here against the one that runs.
-        if (!System.Runtime.Intrinsics.X86.AvxVnni.IsSupported || !System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return;
-        const int k = 128, outF = 8;
-        using var w = Quantized(format, outF, k, 32, 21);
-        var layout = format == "int8" ? BlockLayout.Natural : BlockLayout.Nibbles;
-        var xs = TestData.Random(4 * k, 22, 2f);
-        var buf = new byte[4 * ActivationQuantizer.RowBytes(k)];
-        float[] narrow = new float[4 * outF], wide = new float[4 * outF];
-        fixed (float* px = xs)
-        fixed (byte* pb = buf)
-        fixed (float* pn = narrow, pw = wide)
-        {
-            var r = new QuantizedRow[4];
-            for (int i = 0; i < 4; i++)
+            int g = o / 8, r = o % 8;
+            for (int i = 0; i < k; i++)
             {
-                r[i] = ActivationQuantizer.At(pb, k, i);
-                ActivationQuantizer.Quantize(px + i * k, k, r[i], layout);
+                int b = i / 32, e = i % 32, v = e / 4, t = e % 4;
+                byte* block = p.Data + ((long)g * p.Blocks + b) * p.BlockBytes;
+                int stored = int4 ? (block[32 * (v & 3) + 4 * r + t] >> (v >= 4 ? 4 : 0)) & 15 : block[32 * v + 4 * r + t];
+                int zero = !int4 ? 128 : w.ZeroPoints == null ? 8 : w.ZeroPoints[o * (k / groupSize) + i / groupSize];
+                Assert.True(stored - zero == SignedWeight(w, o, i), $"{format} weight ({o}, {i})");
             }
-            for (int o = 0; o < outF; o += 4)
+            for (int b = 0; b < k / 32; b++)
             {
-                if (format == "int8")
-                {
-                    IntDotKernel.Tile4x4(new Int8Weights(w), r[0], r[1], r[2], r[3], o, k / 32, pn + o, outF);
-                    IntDotKernel.Tile4x4Wide(new Int8Weights(w), r[0], r[1], r[2], r[3], o, k / 32, pw + o, outF);
-                }
-                else if (format == "int4")
-                {
-                    IntDotKernel.Tile4x4(new Int4Weights<Symmetric>(w, 0, outF), r[0], r[1], r[2], r[3], o, k / 32, pn + o, outF);
-                    IntDotKernel.Tile4x4Wide(new Int4Weights<Symmetric>(w, 0, outF), r[0], r[1], r[2], r[3], o, k / 32, pw + o, outF);
-                }
-                else
-                {
-                    IntDotKernel.Tile4x4(new Int4Weights<WithZeroPoints>(w, 0, outF), r[0], r[1], r[2], r[3], o, k / 32, pn + o, outF);
-                    IntDotKernel.Tile4x4Wide(new Int4Weights<WithZeroPoints>(w, 0, outF), r[0], r[1], r[2], r[3], o, k / 32, pw + o, outF);
-                }
+                long meta = ((long)g * p.Blocks + b) * 8 + r;
+                float expected = int4 ? (float)((Half*)w.Scales)[o * (k / groupSize) + b * 32 / groupSize] : ((float*)w.Scales)[o];
+                Assert.Equal(expected, int4 ? p.Scales[meta] : p.Scales[g * 8 + r]);
+                if (w.ZeroPoints != null) Assert.Equal(w.ZeroPoints[o * (k / groupSize) + b * 32 / groupSize], p.ZeroPoints[meta]);
             }
-            for (int i = 0; i < 4; i++)
-                for (int o = 0; o < outF; o++)
-                    Assert.Equal(IntDotScalar.Dot(r[i], w, o, layout), narrow[i * outF + o]);
         }
-        Assert.Equal(narrow, wide);
     }
 
     [Theory]
@@ -249,10 +200,16 @@ public sealed unsafe class IntMatMulTests : IDisposable
         fixed (float* px = xs)
         fixed (byte* pa = a, pb = b)
         {
-            ActivationQuantizer.Quantize(px, k, ActivationQuantizer.At(pa, k, 0), BlockLayout.Natural);
-            ActivationQuantizer.Quantize(px, k, ActivationQuantizer.At(pb, k, 0), BlockLayout.Natural);
+            ActivationQuantizer.Quantize(px, k, ActivationQuantizer.At(pa, k, 0));
+            ActivationQuantizer.Quantize(px, k, ActivationQuantizer.At(pb, k, 0));
             var q = ActivationQuantizer.At(pa, k, 0);
             for (int i = 0; i < k; i++) Assert.InRange(q.Q[i], -127, 127);
+            for (int block = 0; block < k / 32; block++)
+            {
+                int sum = 0;
+                for (int i = 0; i < 32; i++) sum += q.Q[block * 32 + i];
+                Assert.Equal(sum, q.Sums[block]);
+            }
             Assert.Equal(127, Math.Abs(q.Q[Array.IndexOf(xs, xs[..32].MaxBy(Math.Abs))]));
         }
         Assert.Equal(a, b);
