@@ -13,8 +13,8 @@ internal static unsafe class IntMatMul
 {
     [ThreadStatic] private static byte[]? t_rows;
 
-    /// <summary>Output features a band starts on: two interleaved groups, the unit of the kernels.</summary>
-    public const int Align = 2 * InterleavedWeight.GroupRows;
+    /// <summary>Output features a band starts on: a whole <see cref="InterleavedWeight"/> unit.</summary>
+    public const int Align = InterleavedWeight.UnitRows;
 
     /// <summary>
     /// Whether this weight takes the integer path (else the F32-widening path runs). Only with AVX-VNNI: without
@@ -73,43 +73,37 @@ internal static unsafe class IntMatMul
     private static void Band<TF>(InterleavedWeight w, in Rows xs, CpuActivation y, int rows, int o0, int o1)
         where TF : struct, IPackedFormat
     {
-        const int G = InterleavedWeight.GroupRows;
+        const int U = InterleavedWeight.UnitRows;
         long ldy = y.Cols;
-        int g0 = o0 / G, g1 = (o1 + G - 1) / G;
-        // A group cut by the end of the matrix (rows not a multiple of 8) is computed into a scratch tile.
-        int whole = o1 % G == 0 ? g1 : g1 - 1;
-        float* part = stackalloc float[4 * G];
+        int u0 = o0 / U, u1 = (o1 + U - 1) / U;
+        // A unit cut by the end of the matrix (rows not a multiple of 16) is computed into a scratch tile.
+        int whole = o1 % U == 0 ? u1 : u1 - 1;
+        float* part = stackalloc float[4 * U];
         int r = 0;
         // x rows outer: four quantized rows stay in L1 while the band's weights (in L2) are swept under them.
         for (; r + 4 <= rows; r += 4)
         {
             QuantizedRow x0 = xs[r], x1 = xs[r + 1], x2 = xs[r + 2], x3 = xs[r + 3];
             float* yr = y.Data + r * ldy;
-            int g = g0;
-            for (; g + 2 <= whole; g += 2)
-                InterleavedDot.Tile4x16<TF>(w, g, x0, x1, x2, x3, yr + g * G, ldy);
-            for (; g < whole; g++)
-                InterleavedDot.Tile4x8<TF>(w, g, x0, x1, x2, x3, yr + g * G, ldy);
-            if (whole < g1)
+            for (int u = u0; u < whole; u++)
+                InterleavedDot.Tile<TF>(w, u, x0, x1, x2, x3, yr + u * U, ldy);
+            if (whole < u1)
             {
-                InterleavedDot.Tile4x8<TF>(w, whole, x0, x1, x2, x3, part, G);
+                InterleavedDot.Tile<TF>(w, whole, x0, x1, x2, x3, part, U);
                 for (int i = 0; i < 4; i++)
-                    for (int o = whole * G; o < o1; o++) yr[i * ldy + o] = part[i * G + o - whole * G];
+                    for (int o = whole * U; o < o1; o++) yr[i * ldy + o] = part[i * U + o - whole * U];
             }
         }
         for (; r < rows; r++)
         {
             var x = xs[r];
             float* yr = y.Data + r * ldy;
-            int g = g0;
-            for (; g + 2 <= whole; g += 2)
-                InterleavedDot.Row1x16<TF>(w, g, x, yr + g * G);
-            for (; g < whole; g++)
-                InterleavedDot.Row1x8<TF>(w, g, x, yr + g * G);
-            if (whole < g1)
+            for (int u = u0; u < whole; u++)
+                InterleavedDot.Row<TF>(w, u, x, yr + u * U);
+            if (whole < u1)
             {
-                InterleavedDot.Row1x8<TF>(w, whole, x, part);
-                for (int o = whole * G; o < o1; o++) yr[o] = part[o - whole * G];
+                InterleavedDot.Row<TF>(w, whole, x, part);
+                for (int o = whole * U; o < o1; o++) yr[o] = part[o - whole * U];
             }
         }
     }

@@ -16,9 +16,10 @@ internal unsafe interface IPackedFormat
     /// <summary>True when there are zero points per row and block (int4 with zero points).</summary>
     bool HasZeroPoints { get; }
 
-    int BlockBytes { get; }
+    /// <summary>Bytes of one half (eight rows) of a block.</summary>
+    int HalfBytes { get; }
 
-    /// <summary>Step v (0..7, a constant after inlining) of a group's block: lane r = row r's weights 4v..4v+3 as unsigned bytes.</summary>
+    /// <summary>Step v (0..7, a constant after inlining) of a half's block: lane r = row r's weights 4v..4v+3 as unsigned bytes.</summary>
     Vector256<byte> Step(byte* block, int v);
 
     /// <summary>A block's integer accumulator start: minus the weights' offset times the activation block's sum (exact).</summary>
@@ -32,7 +33,7 @@ internal readonly unsafe struct Int8Packed : IPackedFormat
 
     public bool HasZeroPoints => false;
 
-    public int BlockBytes => 256;
+    public int HalfBytes => 256;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<byte> Step(byte* block, int v) => Vector256.Load(block + 32 * v);
@@ -48,7 +49,7 @@ internal readonly unsafe struct Int4Packed<TZ> : IPackedFormat where TZ : struct
 
     public bool HasZeroPoints => default(TZ).Present;
 
-    public int BlockBytes => 128;
+    public int HalfBytes => 128;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<byte> Step(byte* block, int v)

@@ -7,7 +7,7 @@ namespace Inference.Tests.Cpu;
 /// <summary>
 /// The int8-activation integer matmul (int8 / int4 weights, K a multiple of 32) against a scalar model of
 /// its arithmetic written here from the definition: bit for bit, for every tile shape, batch size and
-/// output count (whole and cut eight-row groups).
+/// output count (whole and cut sixteen-row units).
 /// </summary>
 public sealed unsafe class IntMatMulTests : IDisposable
 {
@@ -123,9 +123,10 @@ public sealed unsafe class IntMatMulTests : IDisposable
     /// <summary>The interleaved copy read back by its documented layout gives every weight, scale and zero point.</summary>
     [Theory]
     [InlineData("int8", 64, 13, 0)]
+    [InlineData("int8", 32, 40, 0)]
     [InlineData("int4", 96, 21, 32)]
     [InlineData("int4", 128, 8, 64)]
-    [InlineData("int4z", 256, 19, 128)]
+    [InlineData("int4z", 256, 35, 128)]
     public void PackedLayoutHoldsEveryWeight(string format, int k, int outF, int groupSize)
     {
         using var w = Quantized(format, outF, k, groupSize, 11);
@@ -134,20 +135,20 @@ public sealed unsafe class IntMatMulTests : IDisposable
         Assert.Equal(k / 32, p.Blocks);
         for (int o = 0; o < outF; o++)
         {
-            int g = o / 8, r = o % 8;
+            int u = o / 16, half = o % 16 / 8, r = o % 8;
             for (int i = 0; i < k; i++)
             {
                 int b = i / 32, e = i % 32, v = e / 4, t = e % 4;
-                byte* block = p.Data + ((long)g * p.Blocks + b) * p.BlockBytes;
+                byte* block = p.Data + ((long)u * p.Blocks + b) * 2 * p.HalfBytes + half * p.HalfBytes;
                 int stored = int4 ? (block[32 * (v & 3) + 4 * r + t] >> (v >= 4 ? 4 : 0)) & 15 : block[32 * v + 4 * r + t];
                 int zero = !int4 ? 128 : w.ZeroPoints == null ? 8 : w.ZeroPoints[o * (k / groupSize) + i / groupSize];
                 Assert.True(stored - zero == SignedWeight(w, o, i), $"{format} weight ({o}, {i})");
             }
             for (int b = 0; b < k / 32; b++)
             {
-                long meta = ((long)g * p.Blocks + b) * 8 + r;
+                long meta = ((long)u * p.Blocks + b) * 16 + o % 16;
                 float expected = int4 ? (float)((Half*)w.Scales)[o * (k / groupSize) + b * 32 / groupSize] : ((float*)w.Scales)[o];
-                Assert.Equal(expected, int4 ? p.Scales[meta] : p.Scales[g * 8 + r]);
+                Assert.Equal(expected, int4 ? p.Scales[meta] : p.Scales[u * 16 + o % 16]);
                 if (w.ZeroPoints != null) Assert.Equal(w.ZeroPoints[o * (k / groupSize) + b * 32 / groupSize], p.ZeroPoints[meta]);
             }
         }
