@@ -9,6 +9,7 @@ public sealed unsafe class HostWeight : IDisposable
     private IDisposable? _owner;
     private readonly Lock _packLock = new();
     private Cpu.InterleavedWeight? _interleaved;
+    private Cpu.F32Panels? _panels;
 
     public string Name { get; }
     public WeightFormat Format { get; }
@@ -67,17 +68,19 @@ public sealed unsafe class HostWeight : IDisposable
     };
 
     /// <summary>
-    /// The CPU integer path's eight-row interleaved copy (<see cref="Cpu.InterleavedWeight"/>), made once: at load
-    /// by the CPU backend, or here on first use, so a weight's values never depend on which happened.
+    /// The CPU integer path's interleaved copy of an int8 / int4 weight (<see cref="Cpu.InterleavedWeight"/>), made
+    /// once: at load by the CPU backend, or here on first use, so a weight's values never depend on which happened.
     /// </summary>
-    internal Cpu.InterleavedWeight Interleaved
+    internal Cpu.InterleavedWeight Interleaved => Packed(ref _interleaved, Cpu.InterleavedWeight.From);
+
+    /// <summary>The CPU's panel copy of an F32 weight (<see cref="Cpu.F32Panels"/>), made once like <see cref="Interleaved"/>.</summary>
+    internal Cpu.F32Panels Panels => Packed(ref _panels, Cpu.F32Panels.From);
+
+    private T Packed<T>(ref T? field, Func<HostWeight, T> make) where T : class
     {
-        get
-        {
-            var p = Volatile.Read(ref _interleaved);
-            if (p != null) return p;
-            lock (_packLock) return _interleaved ??= Cpu.InterleavedWeight.From(this);
-        }
+        var p = Volatile.Read(ref field);
+        if (p != null) return p;
+        lock (_packLock) return field ??= make(this);
     }
 
     /// <summary>Writes row <paramref name="row"/> as F32 (the dequantized values for quantized formats).</summary>
@@ -87,6 +90,8 @@ public sealed unsafe class HostWeight : IDisposable
     {
         _interleaved?.Dispose();
         _interleaved = null;
+        _panels?.Dispose();
+        _panels = null;
         _owner?.Dispose();
         _owner = null;
     }

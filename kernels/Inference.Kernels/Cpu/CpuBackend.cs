@@ -21,6 +21,7 @@ public sealed unsafe class CpuBackend : IComputeBackend
     {
         // Packed now, so the first request does not pay for it.
         if (IntMatMul.Supports(weight)) _ = weight.Interleaved;
+        else if (MatMulKernel.TakesPanels(weight)) _ = weight.Panels;
         return new CpuWeight(weight);
     }
 

@@ -20,6 +20,9 @@ public static unsafe class MatMulKernel
 
     [ThreadStatic] private static float[]? t_tile;
 
+    /// <summary>Whether an F32 weight (a matrix, not a vector) is read as <see cref="F32Panels"/> on this CPU.</summary>
+    public static bool TakesPanels(HostWeight w) => w.Format == WeightFormat.F32 && w.Rows > 1 && F32Panels.Supported;
+
     public static void Run(WorkerPool pool, CpuActivation x, HostWeight w, CpuActivation y, int rows) =>
         Run(pool, x, rows, new Target(w, y), default, default);
 
@@ -52,8 +55,8 @@ public static unsafe class MatMulKernel
         {
             if (t.Weight is not { } w || t.Output is null) return new Part(null, null, 1, first, first);
             int outFeatures = w.Rows, k = w.Cols;
-            bool integer = IntMatMul.Supports(w);
-            int align = integer ? IntMatMul.Align : 4; // bands start on whole tiles of the path that runs
+            bool integer = IntMatMul.Supports(w), panels = TakesPanels(w);
+            int align = integer ? IntMatMul.Align : panels ? F32Panels.Width : 4; // bands start on whole tiles of the path that runs
             if (rows < TileRows)
             {
                 // Guided: two large bands per thread over 3/4 of the rows (long contiguous streams, which the
@@ -100,7 +103,9 @@ public static unsafe class MatMulKernel
     {
         public void Execute(int o0, int o1)
         {
-            if (w.Format == WeightFormat.F32)
+            if (TakesPanels(w))
+                Panels(w.Panels, o0, o1);
+            else if (w.Format == WeightFormat.F32)
                 Tiled((float*)w.Data + (long)o0 * w.Cols, o0, o1);
             else if (rows < TileRows && QuantDot.Supports(w))
                 Fused(o0, o1);
@@ -112,6 +117,48 @@ public static unsafe class MatMulKernel
                 Tiled(tile, o0, o1);
             }
             if (w.Format == WeightFormat.Int8) ApplyRowScales(o0, o1);
+        }
+
+        /// <summary>Outputs [o0, o1) (o0 a multiple of 64) from the weight's panels, for every x row.</summary>
+        private void Panels(F32Panels w, int o0, int o1)
+        {
+            const int P = F32Panels.Width, T = PanelDot.TileRows;
+            int k = w.Cols;
+            long ldy = y.Cols, ldx = x.Cols;
+            int p0 = o0 / P, p1 = (o1 + P - 1) / P;
+            // A panel cut by the end of the matrix is computed into scratch and copied.
+            int whole = o1 % P == 0 ? p1 : p1 - 1;
+            float* part = stackalloc float[T * P];
+            int r = 0;
+            if (rows >= T)
+            {
+                // x rows outer: six rows stay in L1 while the band's panels (in L2) are swept under them.
+                for (; r + T <= rows; r += T)
+                {
+                    float* yr = y.Data + r * ldy;
+                    for (int p = p0; p < whole; p++) PanelDot.Tile(x.Row(r), ldx, w.Panel(p), k, yr + p * P, ldy);
+                    if (whole < p1)
+                    {
+                        PanelDot.Tile(x.Row(r), ldx, w.Panel(whole), k, part, P);
+                        for (int i = 0; i < T; i++)
+                            for (int o = whole * P; o < o1; o++) yr[i * ldy + o] = part[i * P + o - whole * P];
+                    }
+                }
+            }
+            // Few rows (decode) or the rest: panels outer, so each panel comes from memory once for all of them.
+            if (r == rows) return;
+            for (int p = p0; p < p1; p++)
+                for (int i = r; i < rows; i++)
+                {
+                    float* yr = y.Data + i * ldy;
+                    if (p < whole)
+                        PanelDot.Row(x.Row(i), w.Panel(p), k, yr + p * P);
+                    else
+                    {
+                        PanelDot.Row(x.Row(i), w.Panel(p), k, part);
+                        for (int o = p * P; o < o1; o++) yr[o] = part[o - p * P];
+                    }
+                }
         }
 
         /// <summary>Rows of W [o0, o1) as F32 at wf (stride K) against every x row.</summary>
