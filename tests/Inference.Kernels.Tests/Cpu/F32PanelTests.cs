@@ -84,4 +84,20 @@ public sealed unsafe class F32PanelTests : IDisposable
         _b.MatMul(x, _b.LoadWeight(loaded), null, b, rows);
         Assert.Equal(CpuTestTensors.Read(a, rows), CpuTestTensors.Read(b, rows));
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    public void SteadyStateCallsAllocateNothing(int rows)
+    {
+        const int k = 96, outF = 130;
+        using var w = HostWeight.FromFloats("w", outF, k, TestData.Random(outF * k, 4));
+        var dw = _b.LoadWeight(w);
+        using var x = CpuTestTensors.Act(_b, rows, k, TestData.Random(rows * k, 5));
+        using var y = CpuTestTensors.Act(_b, rows, outF);
+        for (int i = 0; i < 3; i++) _b.MatMul(x, dw, null, y, rows);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) _b.MatMul(x, dw, null, y, rows);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }
