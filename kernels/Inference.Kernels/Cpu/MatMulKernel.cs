@@ -4,11 +4,12 @@ using System.Runtime.InteropServices;
 namespace Inference.Kernels.Cpu;
 
 /// <summary>
-/// y = x W^T, parallel over bands of output features. Few rows (decode): each band streams its W rows once,
-/// int8/int4 rows widened in registers (<see cref="QuantDot"/>). Many rows (prefill): the band is held in
-/// L2 as F32 (widened once if quantized) and swept by the 4x4 register-tiled micro-kernel. Int8/int4
-/// weights whose K is a multiple of 32 take <see cref="IntMatMul"/> instead (int8 activations, integer dots).
-/// Every path reduces each output element in the same K order, so results do not depend on the batch.
+/// y = x W^T, parallel over bands of output features. F32 weights on AVX-512 CPUs are read from their
+/// <see cref="F32Panels"/> (outer-product kernels, <see cref="PanelDot"/>); int8/int4 weights whose K is a
+/// multiple of 32 take <see cref="IntMatMul"/> (int8 activations, integer dots). The rest: few rows (decode)
+/// stream each band's W rows once, int8/int4 rows widened in registers (<see cref="QuantDot"/>); many rows
+/// (prefill) hold the band in L2 as F32 (widened once) and sweep it with the 4x4 register-tiled micro-kernel.
+/// Every path reduces each output element in one order fixed per weight, so results do not depend on the batch.
 /// </summary>
 public static unsafe class MatMulKernel
 {

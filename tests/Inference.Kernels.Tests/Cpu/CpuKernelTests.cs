@@ -63,7 +63,7 @@ public sealed unsafe class CpuKernelTests : IDisposable
         TestData.AssertClose(Read(y, rows), expected, 1e-5, $"matmul {rows}x{k}x{outF} {format}");
     }
 
-    /// <summary>Rows of a 9-row call (4x4 tiles and a remainder) equal the same rows alone (one dot per element), bit for bit.</summary>
+    /// <summary>Rows of a 9-row call (a six-row panel tile and a remainder) equal the same rows alone, bit for bit.</summary>
     [Theory]
     [InlineData(77, 43)]
     [InlineData(768, 37)]

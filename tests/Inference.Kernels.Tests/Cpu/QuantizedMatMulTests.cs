@@ -62,7 +62,7 @@ public sealed unsafe class QuantizedMatMulTests : IDisposable
     [InlineData("int4", 96, 43, 32)]
     [InlineData("int4z", 128, 22, 64)]
     [InlineData("int4", 48, 9, 16)]
-    // K a multiple of 32: the integer path (4x4 tiles against 1x4 rows).
+    // K a multiple of 32: the integer path (4-row tiles against single rows).
     [InlineData("int8", 96, 43, 0)]
     [InlineData("int8", 256, 70, 0)]
     [InlineData("int4", 128, 43, 32)]
