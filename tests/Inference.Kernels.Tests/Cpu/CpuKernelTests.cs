@@ -76,6 +76,17 @@ public sealed unsafe class CpuKernelTests : IDisposable
         CpuTestTensors.AssertRowsIndependentOfBatch(_b, w);
     }
 
+    /// <summary>16-bit weights keep the row-dot kernels (4x4 tiles of widened rows, single rows for decode): the same check.</summary>
+    [Theory]
+    [InlineData(77, 43, WeightFormat.F16)]
+    [InlineData(768, 37, WeightFormat.BF16)]
+    [InlineData(35, 12, WeightFormat.BF16)]
+    public void HalfWeightMatMulRowIsIndependentOfBatch(int k, int outF, WeightFormat format)
+    {
+        using var w = Weight(TestData.Random(outF * k, 5), outF, k, format, out _);
+        CpuTestTensors.AssertRowsIndependentOfBatch(_b, w);
+    }
+
     /// <summary>The 4x4 tile's batched reduction relies on Vector512.Sum's order: adjacent lanes paired up a tree.</summary>
     [Fact]
     public void Vector512SumIsAnAdjacentPairTree()
