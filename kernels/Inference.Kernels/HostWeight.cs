@@ -10,6 +10,7 @@ public sealed unsafe class HostWeight : IDisposable
     private readonly Lock _packLock = new();
     private Cpu.InterleavedWeight? _interleaved;
     private Cpu.F32Panels? _panels;
+    private int _packUsers;
 
     public string Name { get; }
     public WeightFormat Format { get; }
@@ -86,12 +87,41 @@ public sealed unsafe class HostWeight : IDisposable
     /// <summary>Writes row <paramref name="row"/> as F32 (the dequantized values for quantized formats).</summary>
     public void ReadRow(int row, Span<float> dst) => WeightRows.Dequantize(this, row, dst);
 
-    public void Dispose()
+    /// <summary>Whether a packed copy exists now (for tests of its lifetime).</summary>
+    internal bool HasPackedCopy => Volatile.Read(ref _interleaved) != null || Volatile.Read(ref _panels) != null;
+
+    /// <summary>Counts a loaded weight that uses the packed copies (<see cref="ReleasePacked"/> undoes it).</summary>
+    internal void AcquirePacked()
+    {
+        lock (_packLock) _packUsers++;
+    }
+
+    /// <summary>
+    /// Undoes one <see cref="AcquirePacked"/>; the last one frees the packed copies (a later matmul would make them
+    /// again), so a model disposed while another model on the same weights lives on costs that one a re-pack,
+    /// never a freed buffer. Call only when no kernel of the releasing model is running.
+    /// </summary>
+    internal void ReleasePacked()
+    {
+        lock (_packLock)
+        {
+            if (--_packUsers > 0) return;
+            _packUsers = 0;
+            FreePacked();
+        }
+    }
+
+    private void FreePacked()
     {
         _interleaved?.Dispose();
         _interleaved = null;
         _panels?.Dispose();
         _panels = null;
+    }
+
+    public void Dispose()
+    {
+        lock (_packLock) FreePacked();
         _owner?.Dispose();
         _owner = null;
     }

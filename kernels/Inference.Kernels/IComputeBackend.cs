@@ -35,6 +35,13 @@ public interface IComputeBackend : IDisposable
     string Name { get; }
 
     IDeviceWeight LoadWeight(HostWeight weight);
+
+    /// <summary>
+    /// Loads a table that is only read by <see cref="Embed"/> (never multiplied), so a backend can skip what it
+    /// prepares for matmuls (the CPU backend's packed copy).
+    /// </summary>
+    IDeviceWeight LoadEmbeddingTable(HostWeight weight) => LoadWeight(weight);
+
     IActivation Allocate(int maxRows, int cols);
     IKvCache AllocateKvCache(KvCacheShape shape);
 

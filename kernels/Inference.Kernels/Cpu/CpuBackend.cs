@@ -19,11 +19,15 @@ public sealed unsafe class CpuBackend : IComputeBackend
 
     public IDeviceWeight LoadWeight(HostWeight weight)
     {
-        // Packed now, so the first request does not pay for it.
+        // Packed now, so the first request does not pay for it; freed with the last loaded weight that uses it.
+        bool packed = IntMatMul.Supports(weight) || MatMulKernel.TakesPanels(weight);
+        var loaded = new CpuWeight(weight, packed);
         if (IntMatMul.Supports(weight)) _ = weight.Interleaved;
-        else if (MatMulKernel.TakesPanels(weight)) _ = weight.Panels;
-        return new CpuWeight(weight);
+        else if (packed) _ = weight.Panels;
+        return loaded;
     }
+
+    public IDeviceWeight LoadEmbeddingTable(HostWeight weight) => new CpuWeight(weight);
 
     public IActivation Allocate(int maxRows, int cols) => new CpuActivation(maxRows, cols);
 

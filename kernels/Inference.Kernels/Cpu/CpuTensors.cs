@@ -24,16 +24,32 @@ public sealed unsafe class CpuActivation : IActivation
 }
 
 /// <summary>A host weight used in place: the CPU reads mapped safetensors memory directly.</summary>
-public sealed class CpuWeight(HostWeight host) : IDeviceWeight
+public sealed class CpuWeight : IDeviceWeight
 {
-    public HostWeight Host { get; } = host;
+    private bool _usesPacked;
+
+    /// <param name="usesPacked">Whether this loaded weight holds a use of the host weight's packed copies.</param>
+    public CpuWeight(HostWeight host, bool usesPacked = false)
+    {
+        Host = host;
+        _usesPacked = usesPacked;
+        if (usesPacked) host.AcquirePacked();
+    }
+
+    public HostWeight Host { get; }
     public string Name => Host.Name;
     public int Rows => Host.Rows;
     public int Cols => Host.Cols;
     public WeightFormat Format => Host.Format;
 
-    // The host weight belongs to the loader (it may be a view into a mapped file).
-    public void Dispose() { }
+    // The host weight belongs to the loader (it may be a view into a mapped file); the packed copies the CPU
+    // kernels made of it go when the last loaded weight using them is disposed.
+    public void Dispose()
+    {
+        if (!_usesPacked) return;
+        _usesPacked = false;
+        Host.ReleasePacked();
+    }
 }
 
 /// <summary>Paged K/V for all layers (F32, F16 or BF16 elements): per layer K and V are [NumSlots, KvDim].</summary>

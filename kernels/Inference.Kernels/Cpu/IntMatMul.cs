@@ -24,7 +24,7 @@ internal static unsafe class IntMatMul
     public static bool Supports(HostWeight w) => AvxVnni.IsSupported && w.Cols > 0 && w.Cols % ActivationQuantizer.Block == 0 && w.Format switch
     {
         WeightFormat.Int8 => true,
-        WeightFormat.Int4 => w.GroupSize >= 32 && w.GroupSize % 32 == 0,
+        WeightFormat.Int4 => w.GroupSize >= 32 && w.GroupSize % 32 == 0 && w.Cols % w.GroupSize == 0,
         _ => false,
     };
 

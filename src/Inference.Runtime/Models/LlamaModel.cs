@@ -46,11 +46,14 @@ public sealed class LlamaModel : IDisposable
         _c = w.Config;
         MaxTokens = maxTokens;
         MaxSeqs = maxSeqs;
-        IDeviceWeight Load(HostWeight hw) { var d = backend.LoadWeight(hw); _owned.Add(d); return d; }
+        IDeviceWeight Own(IDeviceWeight d) { _owned.Add(d); return d; }
+        IDeviceWeight Load(HostWeight hw) => Own(backend.LoadWeight(hw));
         IDeviceWeight? LoadOpt(HostWeight? hw) => hw is null ? null : Load(hw);
-        _embed = Load(w.Embedding);
+        // An untied embedding table is only looked up, never multiplied: no matmul preparation for it.
+        bool tied = ReferenceEquals(w.LmHead, w.Embedding);
+        _embed = tied ? Load(w.Embedding) : Own(backend.LoadEmbeddingTable(w.Embedding));
         _norm = Load(w.FinalNorm);
-        _head = ReferenceEquals(w.LmHead, w.Embedding) ? _embed : Load(w.LmHead);
+        _head = tied ? _embed : Load(w.LmHead);
         _layers = new Layer[w.Layers.Count];
         for (int i = 0; i < _layers.Length; i++)
         {

@@ -195,24 +195,26 @@ public sealed unsafe class IntMatMulTests : IDisposable
     public void QuantizedRowDependsOnlyOnItsValues()
     {
         const int k = 64;
-        var xs = TestData.Random(k, 3);
-        var a = new byte[ActivationQuantizer.RowBytes(k)];
-        var b = new byte[ActivationQuantizer.RowBytes(k)];
+        long rb = ActivationQuantizer.RowBytes(k);
+        var xs = TestData.Random(3 * k, 3);
+        var alone = new byte[rb];
+        var batch = new byte[3 * rb];
         fixed (float* px = xs)
-        fixed (byte* pa = a, pb = b)
+        fixed (byte* pa = alone, pb = batch)
         {
-            ActivationQuantizer.Quantize(px, k, ActivationQuantizer.At(pa, k, 0));
-            ActivationQuantizer.Quantize(px, k, ActivationQuantizer.At(pb, k, 0));
+            // Row 2 of a three-row batch against the same values quantized alone, into another buffer.
+            for (int r = 0; r < 3; r++) ActivationQuantizer.Quantize(px + r * k, k, ActivationQuantizer.At(pb, k, r));
+            ActivationQuantizer.Quantize(px + 2 * k, k, ActivationQuantizer.At(pa, k, 0));
             var q = ActivationQuantizer.At(pa, k, 0);
             for (int i = 0; i < k; i++) Assert.InRange(q.Q[i], -127, 127);
+            Assert.Equal(127, Math.Abs(q.Q[Array.IndexOf(xs, xs[(2 * k)..(2 * k + 32)].MaxBy(Math.Abs)) - 2 * k]));
             for (int block = 0; block < k / 32; block++)
             {
                 int sum = 0;
                 for (int i = 0; i < 32; i++) sum += q.Q[block * 32 + i];
                 Assert.Equal(sum, q.Sums[block]);
             }
-            Assert.Equal(127, Math.Abs(q.Q[Array.IndexOf(xs, xs[..32].MaxBy(Math.Abs))]));
         }
-        Assert.Equal(a, b);
+        Assert.Equal(alone, batch.AsSpan((int)(2 * rb), (int)rb).ToArray());
     }
 }
