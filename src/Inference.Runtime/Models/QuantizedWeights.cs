@@ -92,6 +92,7 @@ public sealed unsafe class QuantizedWeightSource(SafetensorsModel st, Quantizati
         {
             var data = _inner.Get(name, rows, cols);
             Check(scales, DType.F32, rows, name);
+            CheckFinite(scales, name);
             return new HostWeight(name, WeightFormat.Int8, rows, cols, data.Pointer, scales.Pointer);
         }
         if (info.DType == DType.U8)
@@ -100,6 +101,7 @@ public sealed unsafe class QuantizedWeightSource(SafetensorsModel st, Quantizati
             int gs = spec.GroupSize;
             if (gs <= 0 || cols % gs != 0) throw new ModelFormatException(info.FilePath, $"group size {gs} does not divide {cols} columns", name);
             Check(scales, DType.F16, (long)rows * (cols / gs), name);
+            CheckFinite(scales, name);
             byte* zeros = null;
             string zname = QuantizationSpec.Sibling(name, "zeros");
             if (st.Contains(zname))
@@ -117,6 +119,22 @@ public sealed unsafe class QuantizedWeightSource(SafetensorsModel st, Quantizati
 
     private TensorView Tensor(string name) =>
         st.Contains(name) ? st.GetView(name) : throw new ModelFormatException(st.Directory, "a quantized weight needs this tensor but no safetensors file has it", name);
+
+    /// <summary>
+    /// Scales must be finite: the kernels' paths would otherwise disagree on a corrupt file (the integer path reads
+    /// F16 scales through an exact-for-finite conversion), and such a model computes nothing meaningful anyway.
+    /// </summary>
+    private static void CheckFinite(TensorView v, string weight)
+    {
+        long n = v.Info.ElementCount;
+        for (long i = 0; i < n; i++)
+        {
+            bool finite = v.Info.DType == DType.F16
+                ? (((ushort*)v.Pointer)[i] & 0x7C00) != 0x7C00
+                : float.IsFinite(((float*)v.Pointer)[i]);
+            if (!finite) throw new ModelFormatException(v.Info.FilePath, $"scale {i} of {weight} is not finite (inf or NaN): the file is corrupt", v.Info.Name);
+        }
+    }
 
     private static void Check(TensorView v, DType dtype, long elements, string weight)
     {

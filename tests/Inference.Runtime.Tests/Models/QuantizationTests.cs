@@ -88,6 +88,42 @@ public sealed class QuantizationTests
         return runner.Execute().ToArray();
     }
 
+    [Theory]
+    [InlineData("int8", "model.layers.1.mlp.down_proj.scales", new byte[] { 0x00, 0x00, 0xC0, 0x7F })] // F32 NaN
+    [InlineData("int4", "model.layers.1.self_attn.q_proj.scales", new byte[] { 0x00, 0x7C })]    // F16 +inf (down_proj's 172 columns stay int8)
+    public void NonFiniteScaleInASavedFolderIsAClearError(string format, string tensor, byte[] bad)
+    {
+        using var tmp = new TempDir();
+        string outDir = Path.Combine(tmp.Path, "q");
+        QuantizedModelWriter.Write(RepoPaths.Stories260K, outDir, QuantizationSpec.Parse(format, 32));
+        string file = Corrupt(outDir, tensor, 3, bad);
+        var e = Assert.Throws<ModelFormatException>(() => LoadedModel.Load(outDir));
+        Assert.Contains(Path.GetFileName(file), e.Message);
+        Assert.Contains(tensor, e.Message);
+        Assert.Contains("scale 3 ", e.Message);
+    }
+
+    /// <summary>Overwrites element <paramref name="index"/> of a tensor in whichever safetensors file holds it; returns that file.</summary>
+    private static string Corrupt(string dir, string tensor, int index, byte[] bytes)
+    {
+        foreach (var file in Directory.GetFiles(dir, "*.safetensors"))
+        {
+            using var fs = new FileStream(file, FileMode.Open, FileAccess.ReadWrite);
+            var len = new byte[8];
+            fs.ReadExactly(len);
+            long n = BitConverter.ToInt64(len);
+            var header = new byte[n];
+            fs.ReadExactly(header);
+            var entry = System.Text.Json.Nodes.JsonNode.Parse(header)![tensor];
+            if (entry is null) continue;
+            long begin = entry["data_offsets"]![0]!.GetValue<long>();
+            fs.Position = 8 + n + begin + (long)index * bytes.Length;
+            fs.Write(bytes);
+            return file;
+        }
+        throw new InvalidOperationException($"{tensor} is in no file of {dir}");
+    }
+
     [Fact]
     public void QuantizeOptionRejectsUnknownFormats() =>
         Assert.Throws<InferenceException>(() => WeightSources.For("int3", 32));
