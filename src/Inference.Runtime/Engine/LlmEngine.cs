@@ -62,7 +62,10 @@ public sealed class LlmEngine : IDisposable
             throw new InferenceException($"--kv-cache-memory {memory} bytes holds {NumBlocks} blocks of {bytesPerBlock} bytes; at least 2 are needed");
         log?.Invoke($"KV cache: {NumBlocks} blocks of {options.BlockSize} tokens ({(NumBlocks - 1L) * options.BlockSize} tokens, {memory / (1024.0 * 1024.0):F1} MiB, {dtype})");
         int maxTokens = Math.Max(options.MaxNumBatchedTokens, 1);
+        var loading = System.Diagnostics.Stopwatch.StartNew();
         var llama = new LlamaModel(backend, model.Weights, maxTokens, options.MaxNumSeqs);
+        // On the CPU this packs the matrices for its kernels; on a GPU it copies them to the device.
+        log?.Invoke($"weights prepared on {backend.Name} in {loading.Elapsed.TotalSeconds:F1} s");
         var allocating = System.Diagnostics.Stopwatch.StartNew();
         _runner = new ModelRunner(llama, NumBlocks, options.BlockSize, dtype);
         log?.Invoke($"KV cache allocated and zeroed in {allocating.Elapsed.TotalSeconds:F1} s");
