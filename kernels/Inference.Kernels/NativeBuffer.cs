@@ -14,12 +14,17 @@ public sealed unsafe class NativeBuffer : IDisposable
     public byte* Pointer { get; private set; }
     public long Length { get; }
 
-    public NativeBuffer(long bytes)
+    /// <param name="bytes">Size.</param>
+    /// <param name="zeroed">False for a buffer the caller fills entirely itself (its first touch then happens there,
+    /// e.g. spread over the threads that fill it, instead of here on one).</param>
+    public NativeBuffer(long bytes, bool zeroed = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         Length = bytes;
         long size = Math.Max(bytes, 64);
         Pointer = (byte*)NativeMemory.AlignedAlloc((nuint)size, 64);
+        if (!zeroed)
+            return;
         if (size < ParallelClear)
             NativeMemory.Clear(Pointer, (nuint)size);
         else

@@ -27,7 +27,8 @@ internal sealed unsafe class F32Panels : IDisposable
     {
         Rows = w.Rows;
         Cols = w.Cols;
-        _data = new NativeBuffer(Math.Max(1, (long)PanelCount * Cols * Width * 4));
+        // Not zeroed here: Pack writes every float (padding too), on the threads that pack.
+        _data = new NativeBuffer(Math.Max(1, (long)PanelCount * Cols * Width * 4), zeroed: false);
     }
 
     public int PanelCount => (Rows + Width - 1) / Width;
@@ -60,6 +61,9 @@ internal sealed unsafe class F32Panels : IDisposable
                 float* src = (float*)w.Data + (long)(first + j) * Cols;
                 for (int k = k0; k < k1; k++) dst[(long)k * Width + j] = src[k];
             }
+            // The last panel's columns past the matrix: zero weights (their outputs are never written out).
+            for (int j = n; j < Width; j++)
+                for (int k = k0; k < k1; k++) dst[(long)k * Width + j] = 0f;
         }
     }
 
