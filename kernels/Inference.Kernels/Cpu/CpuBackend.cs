@@ -20,11 +20,10 @@ public sealed unsafe class CpuBackend : IComputeBackend
     public IDeviceWeight LoadWeight(HostWeight weight)
     {
         // Packed now, so the first request does not pay for it; freed with the last loaded weight that uses it.
-        bool packed = IntMatMul.Supports(weight) || MatMulKernel.TakesPanels(weight);
-        var loaded = new CpuWeight(weight, packed);
         if (IntMatMul.Supports(weight)) _ = weight.Interleaved;
-        else if (packed) _ = weight.Panels;
-        return loaded;
+        else if (MatMulKernel.TakesPanels(weight)) _ = weight.Panels;
+        else return new CpuWeight(weight);
+        return new CpuWeight(weight, usesPacked: true);
     }
 
     public IDeviceWeight LoadEmbeddingTable(HostWeight weight) => new CpuWeight(weight);

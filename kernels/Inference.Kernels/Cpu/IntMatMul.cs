@@ -90,8 +90,7 @@ internal static unsafe class IntMatMul
             if (whole < u1)
             {
                 InterleavedDot.Tile<TF>(w, whole, x0, x1, x2, x3, part, U);
-                for (int i = 0; i < 4; i++)
-                    for (int o = whole * U; o < o1; o++) yr[i * ldy + o] = part[i * U + o - whole * U];
+                MatMulKernel.CopyCut(part, U, 4, o1 - whole * U, yr + whole * U, ldy);
             }
         }
         for (; r < rows; r++)
@@ -103,7 +102,7 @@ internal static unsafe class IntMatMul
             if (whole < u1)
             {
                 InterleavedDot.Row<TF>(w, whole, x, part);
-                for (int o = whole * U; o < o1; o++) yr[o] = part[o - whole * U];
+                MatMulKernel.CopyCut(part, U, 1, o1 - whole * U, yr + whole * U, ldy);
             }
         }
     }

@@ -39,12 +39,15 @@ internal sealed unsafe class InterleavedWeight : IDisposable
 
     public bool Int4 => HalfBytes == 128;
 
+    /// <summary>Units of sixteen rows (the last may be padded).</summary>
+    public int Units => (Rows + UnitRows - 1) / UnitRows;
+
     private InterleavedWeight(HostWeight w)
     {
         Rows = w.Rows;
         Blocks = w.Cols / ActivationQuantizer.Block;
         HalfBytes = w.Format == WeightFormat.Int8 ? 256 : 128;
-        long units = (Rows + UnitRows - 1) / UnitRows;
+        long units = Units;
         _data = new NativeBuffer(Math.Max(1, units * Blocks * 2 * HalfBytes));
         _scales = new NativeBuffer(Math.Max(1, units * (Int4 ? Blocks : 1) * UnitRows * 4));
         if (Int4 && w.ZeroPoints != null) _zeros = new NativeBuffer(Math.Max(1, units * Blocks * UnitRows));
@@ -54,11 +57,10 @@ internal sealed unsafe class InterleavedWeight : IDisposable
     public static InterleavedWeight From(HostWeight w)
     {
         var p = new InterleavedWeight(w);
-        int units = (p.Rows + UnitRows - 1) / UnitRows;
         if ((long)w.Rows * w.Cols < (1 << 20))
-            for (int u = 0; u < units; u++) p.PackUnit(w, u);
+            for (int u = 0; u < p.Units; u++) p.PackUnit(w, u);
         else
-            Parallel.For(0, units, u => p.PackUnit(w, u));
+            Parallel.For(0, p.Units, u => p.PackUnit(w, u));
         return p;
     }
 

@@ -21,6 +21,16 @@ public static unsafe class MatMulKernel
 
     [ThreadStatic] private static float[]? t_tile;
 
+    /// <summary>
+    /// Copies the first <paramref name="cols"/> columns of a rows x lds scratch tile into y (stride ldy): how the
+    /// packed paths write a tile cut by the end of the matrix, which they compute whole into scratch.
+    /// </summary>
+    internal static void CopyCut(float* tile, int lds, int rows, int cols, float* y, long ldy)
+    {
+        for (int i = 0; i < rows; i++)
+            new ReadOnlySpan<float>(tile + (long)i * lds, cols).CopyTo(new Span<float>(y + i * ldy, cols));
+    }
+
     /// <summary>Whether an F32 weight (a matrix, not a vector) is read as <see cref="F32Panels"/> on this CPU.</summary>
     public static bool TakesPanels(HostWeight w) => w.Format == WeightFormat.F32 && w.Rows > 1 && F32Panels.Supported;
 
@@ -131,19 +141,15 @@ public static unsafe class MatMulKernel
             int whole = o1 % P == 0 ? p1 : p1 - 1;
             float* part = stackalloc float[T * P];
             int r = 0;
-            if (rows >= T)
+            // x rows outer: six rows stay in L1 while the band's panels (in L2) are swept under them.
+            for (; r + T <= rows; r += T)
             {
-                // x rows outer: six rows stay in L1 while the band's panels (in L2) are swept under them.
-                for (; r + T <= rows; r += T)
+                float* yr = y.Data + r * ldy;
+                for (int p = p0; p < whole; p++) PanelDot.Tile(x.Row(r), ldx, w.Panel(p), k, yr + p * P, ldy);
+                if (whole < p1)
                 {
-                    float* yr = y.Data + r * ldy;
-                    for (int p = p0; p < whole; p++) PanelDot.Tile(x.Row(r), ldx, w.Panel(p), k, yr + p * P, ldy);
-                    if (whole < p1)
-                    {
-                        PanelDot.Tile(x.Row(r), ldx, w.Panel(whole), k, part, P);
-                        for (int i = 0; i < T; i++)
-                            for (int o = whole * P; o < o1; o++) yr[i * ldy + o] = part[i * P + o - whole * P];
-                    }
+                    PanelDot.Tile(x.Row(r), ldx, w.Panel(whole), k, part, P);
+                    CopyCut(part, P, T, o1 - whole * P, yr + whole * P, ldy);
                 }
             }
             // Few rows (decode) or the rest: panels outer, so each panel comes from memory once for all of them.
@@ -157,7 +163,7 @@ public static unsafe class MatMulKernel
                     else
                     {
                         PanelDot.Row(x.Row(i), w.Panel(p), k, part);
-                        for (int o = p * P; o < o1; o++) yr[o] = part[o - p * P];
+                        CopyCut(part, P, 1, o1 - p * P, yr + p * P, ldy);
                     }
                 }
         }
