@@ -19,35 +19,41 @@ internal static class StepOps
     public static int Run(string[] args)
     {
         string? dir = null, quantize = "f32", kv = "bf16";
-        int threads = Environment.ProcessorCount, promptLen = 512, genLen = 128;
-        for (int i = 0; i < args.Length; i++)
+        int threads = 0, promptLen = 512, genLen = 128;
+        try
         {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            switch (args[i])
+            for (int i = 0; i < args.Length; i++)
             {
-                case "--model": dir = Next(); break;
-                case "--quantize": quantize = Next(); break;
-                case "--kv-cache-dtype": kv = Next(); break;
-                case "--threads": threads = int.Parse(Next()); break;
-                case "--prompt": promptLen = int.Parse(Next()); break;
-                case "--gen": genLen = int.Parse(Next()); break;
-                default: Console.Error.WriteLine($"unknown argument {args[i]}; usage: {Usage}"); return 2;
+                string Next() => i + 1 < args.Length ? args[++i] : throw new FormatException($"{args[i]} needs a value");
+                switch (args[i])
+                {
+                    case "--model": dir = Next(); break;
+                    case "--quantize": quantize = Next(); break;
+                    case "--kv-cache-dtype": kv = Next(); break;
+                    case "--threads": threads = int.Parse(Next()); break;
+                    case "--prompt": promptLen = int.Parse(Next()); break;
+                    case "--gen": genLen = int.Parse(Next()); break;
+                    default: throw new FormatException($"unknown argument {args[i]}");
+                }
             }
+            if (dir is null) throw new FormatException("--model is required");
+            if (promptLen < 1 || genLen < 1) throw new FormatException("--prompt and --gen must be at least 1");
         }
-        if (dir is null)
+        catch (FormatException e)
         {
-            Console.Error.WriteLine($"usage: {Usage}");
+            Console.Error.WriteLine($"{e.Message}; usage: {Usage}");
             return 2;
         }
         using var model = LoadedModel.Load(dir, Console.Error.WriteLine, WeightSources.For(quantize == "f32" ? null : quantize, 32));
-        var timed = new TimedBackend(new CpuBackend(threads), w => ShortName(w.Name));
+        var cpu = new CpuBackend(threads);
+        using var timed = new TimedBackend(cpu, w => ShortName(w.Name));
         const int blockSize = 16;
         int blocks = (promptLen + genLen + blockSize - 1) / blockSize + 1;
-        using var runner = new ModelRunner(new LlamaModel(timed, model.Weights, Math.Max(promptLen, 1), 1), blocks, blockSize,
+        using var runner = new ModelRunner(new LlamaModel(timed, model.Weights, promptLen, 1), blocks, blockSize,
             EngineOptions.ParseKvCacheDType(kv) ?? KvCacheDType.F32);
         var table = Enumerable.Range(1, blocks - 1).ToArray();
         var rng = new SeededRandom(1234);
-        var prompt = new int[Math.Max(promptLen, 1)];
+        var prompt = new int[promptLen];
         for (int i = 0; i < prompt.Length; i++) prompt[i] = 3 + (int)(rng.NextUInt64() % (ulong)(model.Config.VocabSize - 3));
         var token = new int[1];
         (string Op, double Seconds)[] best = [];
@@ -73,14 +79,14 @@ internal static class StepOps
             best = timed.Times.ToArray();
         }
         double accounted = best.Sum(t => t.Seconds) / genLen;
-        Console.WriteLine($"{Path.GetFileName(Path.GetFullPath(dir))} {quantize}, KV {kv}, {threads} threads: decode after a {promptLen}-token prompt, " +
+        Console.WriteLine($"{new DirectoryInfo(Path.GetFullPath(dir)).Name} {quantize}, KV {kv}, {cpu.Threads} threads: decode after a {promptLen}-token prompt, " +
                           $"{genLen} steps at batch 1, {bestStep * 1e3:F3} ms per step ({1 / bestStep:F1} tok/s)");
         Console.WriteLine();
         Console.WriteLine("| op | us per step | share of step |");
         Console.WriteLine("|---|---:|---:|");
         foreach (var (op, seconds) in best)
             Console.WriteLine($"| {op} | {seconds / genLen * 1e6:F0} | {seconds / genLen / bestStep * 100:F1}% |");
-        Console.WriteLine($"| (outside the backend: sampling, scheduling metadata) | {(bestStep - accounted) * 1e6:F0} | {(bestStep - accounted) / bestStep * 100:F1}% |");
+        Console.WriteLine($"| (outside the backend ops: sampling, step metadata, timing) | {(bestStep - accounted) * 1e6:F0} | {(bestStep - accounted) / bestStep * 100:F1}% |");
         return 0;
     }
 

@@ -10,6 +10,7 @@ namespace Inference.Bench;
 internal sealed class TimedBackend(IComputeBackend inner, Func<IDeviceWeight, string> matMulName) : IComputeBackend
 {
     private readonly Dictionary<string, long> _ticks = [];
+    private readonly Dictionary<IDeviceWeight, string> _labels = [];
 
     /// <summary>Seconds spent per op kind since the last <see cref="Reset"/>.</summary>
     public IEnumerable<(string Op, double Seconds)> Times =>
@@ -17,7 +18,17 @@ internal sealed class TimedBackend(IComputeBackend inner, Func<IDeviceWeight, st
 
     public void Reset() => _ticks.Clear();
 
-    private void Add(string op, long start) => _ticks[op] = _ticks.GetValueOrDefault(op) + Stopwatch.GetTimestamp() - start;
+    private void Add(string op, long start) => Add(op, start, Stopwatch.GetTimestamp());
+
+    private void Add(string op, long start, long end) => _ticks[op] = _ticks.GetValueOrDefault(op) + end - start;
+
+    /// <summary>"matmul q_proj+k_proj+v_proj": made once per weight (a step then allocates nothing here).</summary>
+    private string Label(IDeviceWeight w1, IDeviceWeight? w2 = null, IDeviceWeight? w3 = null)
+    {
+        if (!_labels.TryGetValue(w1, out var label))
+            _labels[w1] = label = "matmul " + matMulName(w1) + (w2 is null ? "" : "+" + matMulName(w2)) + (w3 is null ? "" : "+" + matMulName(w3));
+        return label;
+    }
 
     public string Name => inner.Name;
     public KvCacheDType PreferredKvCacheDType => inner.PreferredKvCacheDType;
@@ -45,7 +56,8 @@ internal sealed class TimedBackend(IComputeBackend inner, Func<IDeviceWeight, st
     {
         long t = Stopwatch.GetTimestamp();
         inner.MatMul(x, weight, bias, y, rows);
-        Add("matmul " + matMulName(weight), t);
+        long end = Stopwatch.GetTimestamp();
+        Add(Label(weight), t, end);
     }
 
     public void MatMulFused(IActivation x, int rows,
@@ -55,6 +67,7 @@ internal sealed class TimedBackend(IComputeBackend inner, Func<IDeviceWeight, st
     {
         long t = Stopwatch.GetTimestamp();
         inner.MatMulFused(x, rows, w1, b1, y1, w2, b2, y2, w3, b3, y3);
-        Add("matmul " + matMulName(w1) + "+" + matMulName(w2) + (w3 is null ? "" : "+" + matMulName(w3)), t);
+        long end = Stopwatch.GetTimestamp();
+        Add(Label(w1, w2, w3), t, end);
     }
 }
