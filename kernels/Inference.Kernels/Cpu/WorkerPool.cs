@@ -40,6 +40,10 @@ public sealed class WorkerPool : IDisposable
     private long _next;
     private int _generation;
     private int _done;
+    private bool _contiguous;
+    // Per thread (caller 0, worker i at i + 1), one cache line apart: (generation << 32) | (front << 16) | back.
+    private readonly long[] _ranges;
+    private const int RangeStride = 8;
     private volatile bool _stopping;
     private Exception? _error;
 
@@ -49,6 +53,7 @@ public sealed class WorkerPool : IDisposable
     {
         Threads = Math.Max(1, threads);
         _threads = new Thread[Threads - 1];
+        _ranges = new long[Threads * RangeStride];
         _wake = new SemaphoreSlim[Threads - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
@@ -64,7 +69,21 @@ public sealed class WorkerPool : IDisposable
     /// waits for finished items, not for every worker to check in, so a worker the OS has not scheduled yet
     /// (a busy shared machine) costs nothing: the caller simply runs its share.
     /// </summary>
-    public void Run<T>(int count, ref T job) where T : struct, IParallelJob
+    public void Run<T>(int count, ref T job) where T : struct, IParallelJob => Run(count, ref job, contiguous: false);
+
+    /// <summary>
+    /// Like <see cref="Run{T}(int, ref T)"/>, but each thread owns a contiguous run of the items and works through
+    /// it front to back, then takes items from the back of the others' runs. For items that are consecutive
+    /// pieces of one memory stream (a decode matvec's weight rows): each thread reads one long stream, which the
+    /// prefetchers keep at full speed, and a thread the OS delays still leaves its items to the others.
+    /// </summary>
+    public void RunContiguous<T>(int count, ref T job) where T : struct, IParallelJob =>
+        Run(count, ref job, contiguous: count <= MaxContiguous);
+
+    /// <summary>Items a contiguous run can hold (16-bit front and back in a range word).</summary>
+    public const int MaxContiguous = 0xFFFF;
+
+    private void Run<T>(int count, ref T job, bool contiguous) where T : struct, IParallelJob
     {
         if (count <= 0) return;
         if (count == 1 || _threads.Length == 0)
@@ -83,17 +102,67 @@ public sealed class WorkerPool : IDisposable
         _current = runner;
         _count = count;
         _error = null;
-        Volatile.Write(ref _done, 0);
-        Volatile.Write(ref _next, gen << 32);
         int helpers = Math.Min(_threads.Length, count - 1);
+        _contiguous = contiguous;
+        if (contiguous)
+        {
+            // Thread p owns items [count*p/P, count*(p+1)/P); threads beyond the participants own nothing.
+            int parts = helpers + 1;
+            for (int p = 0; p < Threads; p++)
+            {
+                long f = p < parts ? (long)count * p / parts : 0, b = p < parts ? (long)count * (p + 1) / parts : 0;
+                Volatile.Write(ref _ranges[p * RangeStride], (gen << 32) | (f << 16) | b);
+            }
+        }
+        Volatile.Write(ref _done, 0);
+        // Contiguous: the shared counter opens already exhausted, claims go through the ranges.
+        Volatile.Write(ref _next, (gen << 32) | (contiguous ? (long)count : 0));
         for (int i = 0; i < helpers; i++)
             if (_wake[i].CurrentCount == 0) _wake[i].Release();
-        Drain(runner, gen, count);
+        if (contiguous) DrainRanges(runner, gen, 0);
+        else Drain(runner, gen, count);
         var spin = new SpinWait();
         while (Volatile.Read(ref _done) < count) spin.SpinOnce(sleep1Threshold: -1);
         job = runner.Job;
         _current = null;
         if (_error is { } e) throw new AggregateException("a CPU kernel failed", e);
+    }
+
+    /// <summary>Claims from thread <paramref name="self"/>'s own range (front first), then from the back of the others'.</summary>
+    private void DrainRanges(Runner runner, long gen, int self)
+    {
+        for (int i = 0; i < Threads; i++)
+        {
+            int owner = (self + i) % Threads;
+            ref long range = ref _ranges[owner * RangeStride];
+            while (true)
+            {
+                long v = Volatile.Read(ref range);
+                if (v >> 32 != gen) return;
+                int front = (int)(v >> 16) & 0xFFFF, back = (int)v & 0xFFFF;
+                if (front >= back) break;
+                bool own = i == 0;
+                long claimed = own ? v + (1L << 16) : v - 1;
+                if (Interlocked.CompareExchange(ref range, claimed, v) != v) continue;
+                Execute(runner, own ? front : back - 1);
+            }
+        }
+    }
+
+    private void Execute(Runner runner, int index)
+    {
+        try
+        {
+            runner.Execute(index);
+        }
+        catch (Exception e)
+        {
+            _error = e;
+        }
+        finally
+        {
+            Interlocked.Increment(ref _done);
+        }
     }
 
     private void Drain(Runner runner, long gen, int count)
@@ -103,18 +172,7 @@ public sealed class WorkerPool : IDisposable
             long v = Volatile.Read(ref _next);
             if (v >> 32 != gen || (int)v >= count) return;
             if (Interlocked.CompareExchange(ref _next, v + 1, v) != v) continue;
-            try
-            {
-                runner.Execute((int)v);
-            }
-            catch (Exception e)
-            {
-                _error = e;
-            }
-            finally
-            {
-                Interlocked.Increment(ref _done);
-            }
+            Execute(runner, (int)v);
         }
     }
 
@@ -148,7 +206,10 @@ public sealed class WorkerPool : IDisposable
             }
             var runner = _current;
             int count = _count;
-            if (runner is not null && Volatile.Read(ref _next) >> 32 == v >> 32) Drain(runner, v >> 32, count);
+            bool contiguous = _contiguous;
+            if (runner is null || Volatile.Read(ref _next) >> 32 != v >> 32) continue;
+            if (contiguous) DrainRanges(runner, v >> 32, id + 1);
+            else Drain(runner, v >> 32, count);
         }
     }
 
