@@ -19,8 +19,9 @@ public static unsafe class MatMulKernel
     // F32 bytes of W held per band on the tiled path: about half of a 1 MiB L2, leaving room for x rows.
     private const int BandBytes = 256 * 1024;
 
-    // Weight bytes per item on the decode path: small enough that a delayed thread's run is taken over in small
-    // pieces, large enough that claiming an item (one uncontended compare-exchange) costs nothing next to it.
+    // Weight bytes per item on the decode path (at least one tile of the path that runs: 64 rows of F32 panels, 16
+    // of the integer path): small enough that a delayed thread's run is taken over in small pieces, large enough
+    // that claiming an item (one uncontended compare-exchange) costs nothing next to it.
     private const int DecodeItemBytes = 24 * 1024;
 
     [ThreadStatic] private static float[]? t_tile;

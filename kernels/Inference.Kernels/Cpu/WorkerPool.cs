@@ -97,7 +97,8 @@ public sealed class WorkerPool : IDisposable
         // Close the new generation before touching the job, so a late worker of the previous one cannot
         // pair the old generation with the new job.
         long gen = ++_generation;
-        Volatile.Write(ref _next, (gen << 32) | int.MaxValue);
+        // A full fence: none of the stores below may become visible before the close (weaker memory models than x64).
+        Interlocked.Exchange(ref _next, (gen << 32) | int.MaxValue);
         runner.Job = job;
         _current = runner;
         _count = count;
@@ -204,9 +205,13 @@ public sealed class WorkerPool : IDisposable
                 wait.SpinOnce(sleep1Threshold: -1);
                 v = Volatile.Read(ref _next);
             }
-            var runner = _current;
-            int count = _count;
-            bool contiguous = _contiguous;
+            // Stopping while a generation is still closed: its range words may already be written, and claiming
+            // from them before Run resets the done count would lose an item's count.
+            if (_stopping) return;
+            // Acquire reads, so the generation re-check below cannot be answered before them.
+            var runner = Volatile.Read(ref _current);
+            int count = Volatile.Read(ref _count);
+            bool contiguous = Volatile.Read(ref _contiguous);
             if (runner is null || Volatile.Read(ref _next) >> 32 != v >> 32) continue;
             if (contiguous) DrainRanges(runner, v >> 32, id + 1);
             else Drain(runner, v >> 32, count);
