@@ -71,16 +71,17 @@ public static unsafe class MatMulKernel
             int outFeatures = w.Rows, k = w.Cols;
             bool integer = IntMatMul.Supports(w), panels = TakesPanels(w);
             int align = integer ? IntMatMul.Align : panels ? F32Panels.Width : 4; // bands start on whole tiles of the path that runs
+            long packedRowBytes = w.Format == WeightFormat.Int4 ? k / 2 : k; // a row of the integer path's interleaved copy
             int band;
             if (rows < TileRows)
             {
                 // Decode: small items in memory order; WorkerPool.RunContiguous hands each thread a contiguous run.
-                long streamed = integer ? (w.Format == WeightFormat.Int4 ? k / 2 : k) : panels ? k * 4L : w.RowBytes;
+                long streamed = integer ? packedRowBytes : panels ? k * 4L : w.RowBytes;
                 band = (int)Math.Max(align, (DecodeItemBytes / Math.Max(1, streamed)) & -align);
             }
             else
             {
-                long rowBytes = !integer ? k * 4L : w.Format == WeightFormat.Int4 ? k / 2 : k; // the integer path reads packed bytes
+                long rowBytes = integer ? packedRowBytes : k * 4L; // other paths hold the band in L2 as F32
                 int cache = (int)Math.Max(align, BandBytes / Math.Max(1, rowBytes)) & -align;
                 int balance = Math.Max(align, (outFeatures / (threads * 2)) & -align);
                 band = Math.Min(cache, balance);
