@@ -10,7 +10,7 @@ namespace Inference.Bench;
 internal sealed class TimedBackend(IComputeBackend inner, Func<IDeviceWeight, string> matMulName) : IComputeBackend
 {
     private readonly Dictionary<string, long> _ticks = [];
-    private readonly Dictionary<IDeviceWeight, string> _labels = [];
+    private readonly Dictionary<(IDeviceWeight, IDeviceWeight?, IDeviceWeight?), string> _labels = [];
 
     /// <summary>Seconds spent per op kind since the last <see cref="Reset"/>.</summary>
     public IEnumerable<(string Op, double Seconds)> Times =>
@@ -25,8 +25,8 @@ internal sealed class TimedBackend(IComputeBackend inner, Func<IDeviceWeight, st
     /// <summary>"matmul q_proj+k_proj+v_proj": made once per weight (a step then allocates nothing here).</summary>
     private string Label(IDeviceWeight w1, IDeviceWeight? w2 = null, IDeviceWeight? w3 = null)
     {
-        if (!_labels.TryGetValue(w1, out var label))
-            _labels[w1] = label = "matmul " + matMulName(w1) + (w2 is null ? "" : "+" + matMulName(w2)) + (w3 is null ? "" : "+" + matMulName(w3));
+        if (!_labels.TryGetValue((w1, w2, w3), out var label))
+            _labels[(w1, w2, w3)] = label = "matmul " + matMulName(w1) + (w2 is null ? "" : "+" + matMulName(w2)) + (w3 is null ? "" : "+" + matMulName(w3));
         return label;
     }
 
