@@ -47,8 +47,13 @@ internal static class Ours
             decode = Math.Min(decode, d);
             fromEmpty = Math.Min(fromEmpty, e);
         }
+        // A step at position p reads the K and V of keys 0..p; over the steps after the prompt that averages
+        // prompt + (genLen + 1) / 2 keys, of every layer, at the cache's element size.
+        var c = model.Config;
+        int kvBytes = runner.KvCache.Shape.ElementBytes;
+        double kvPerToken = (prompt.Length + (genLen + 1) / 2.0) * 2 * c.NumKvHeads * c.HeadDim * c.NumLayers * kvBytes;
         return new Result(prompt.Length / prefill, genLen / decode, model.Weights.MatrixBytes, ComputePeak.PrefillMacs(model.Weights, prompt.Length),
-            genLen / fromEmpty);
+            genLen / fromEmpty, kvPerToken);
 
         // genLen greedy steps at batch 1 from position start, fed from token[0].
         double Decode(int start) => Timing.Seconds(() =>

@@ -8,6 +8,11 @@ public sealed unsafe class CpuBackend : IComputeBackend
     private readonly WorkerPool _pool;
     private StepMetadata? _meta;
     private readonly QueryTiles _tiles = new();
+    // RoPE angles of the step's tokens (per token: cos then sin, HeadDim / 2 each): every layer rotates q and k of
+    // a token by the same angles, so they are computed once per step instead of twice per layer.
+    private float[] _ropeAngles = [];
+    private RopeTable? _ropeAnglesTable;
+    private int _ropeAnglesRows;
 
     public string Name => "cpu";
     public int Threads => _pool.Threads;
@@ -36,6 +41,7 @@ public sealed unsafe class CpuBackend : IComputeBackend
     {
         _meta = meta;
         _tiles.Build(meta);
+        _ropeAnglesRows = 0;
     }
 
     private StepMetadata Meta => _meta ?? throw new InvalidOperationException("BeginStep was not called");
@@ -104,12 +110,23 @@ public sealed unsafe class CpuBackend : IComputeBackend
         var m = Meta;
         var qa = (CpuActivation)q;
         var ka = (CpuActivation)k;
-        for (int t = 0; t < rows; t++)
+        int half = table.HeadDim / 2;
+        if (_ropeAnglesTable != table || _ropeAnglesRows < rows)
         {
-            int pos = m.Positions[t];
-            RopeKernel.Apply(qa.Row(t), numHeads, table, pos);
-            RopeKernel.Apply(ka.Row(t), numKvHeads, table, pos);
+            if (_ropeAngles.Length < rows * 2 * half) _ropeAngles = new float[Math.Max(rows, m.NumTokens) * 2 * half];
+            fixed (float* a = _ropeAngles)
+                for (int t = 0; t < rows; t++)
+                    RopeKernel.Angles(table, m.Positions[t], a + t * 2 * half, a + t * 2 * half + half);
+            _ropeAnglesTable = table;
+            _ropeAnglesRows = rows;
         }
+        fixed (float* a = _ropeAngles)
+            for (int t = 0; t < rows; t++)
+            {
+                float* cos = a + t * 2 * half, sin = cos + half;
+                RopeKernel.Apply(qa.Row(t), numHeads, table.HeadDim, cos, sin);
+                RopeKernel.Apply(ka.Row(t), numKvHeads, table.HeadDim, cos, sin);
+            }
     }
 
     public void StoreKv(IActivation k, IActivation v, IKvCache cache, int layer, int rows)

@@ -47,20 +47,30 @@ internal readonly unsafe struct SiluMulJob(CpuActivation gate, CpuActivation up,
 /// <summary>Rotate-half RoPE of all heads of one row in place.</summary>
 public static unsafe class RopeKernel
 {
-    public static void Apply(float* row, int numHeads, RopeTable table, int pos)
+    /// <summary>cos and sin of position * InvFreq[i], i in [0, HeadDim / 2): the angles every head of a token rotates by.</summary>
+    public static void Angles(RopeTable table, int pos, float* cos, float* sin)
     {
-        int headDim = table.HeadDim;
-        int half = headDim / 2;
         float[] invFreq = table.InvFreq;
-        // Angles are shared by all heads of the row; computing them once keeps sin/cos off the head loop.
-        float* cos = stackalloc float[half];
-        float* sin = stackalloc float[half];
-        for (int i = 0; i < half; i++)
+        for (int i = 0; i < invFreq.Length; i++)
         {
             float angle = pos * invFreq[i];
             cos[i] = MathF.Cos(angle);
             sin[i] = MathF.Sin(angle);
         }
-        for (int h = 0; h < numHeads; h++) VecOps.RotateHalf(row + h * headDim, cos, sin, half);
+    }
+
+    /// <summary>Rotates every head of the row by angles from <see cref="Angles"/>.</summary>
+    public static void Apply(float* row, int numHeads, int headDim, float* cos, float* sin)
+    {
+        for (int h = 0; h < numHeads; h++) VecOps.RotateHalf(row + h * headDim, cos, sin, headDim / 2);
+    }
+
+    public static void Apply(float* row, int numHeads, RopeTable table, int pos)
+    {
+        int half = table.HeadDim / 2;
+        float* cos = stackalloc float[half];
+        float* sin = stackalloc float[half];
+        Angles(table, pos, cos, sin);
+        Apply(row, numHeads, table.HeadDim, cos, sin);
     }
 }

@@ -166,4 +166,54 @@ public sealed unsafe class CpuKernelTests : IDisposable
         TestData.AssertClose(Read(qa, rows), q, 1e-5, "rope q");
         TestData.AssertClose(Read(ka, rows), k, 1e-5, "rope k");
     }
+
+    /// <summary>
+    /// The backend computes a step's RoPE angles once and reuses them for every layer: the rotation must still be
+    /// the one-row kernel's bit for bit, for each layer of a step, after a new step moves the positions, and for a
+    /// second table in the same step.
+    /// </summary>
+    [Fact]
+    public unsafe void RopeAnglesAreRecomputedPerStepAndTable()
+    {
+        const int headDim = 16, heads = 2, kvHeads = 1;
+        var table = new RopeTable(headDim, 10000f);
+        var other = new RopeTable(headDim, 500000f);
+        var q = TestData.Random(3 * heads * headDim, 21);
+        var k = TestData.Random(3 * kvHeads * headDim, 22);
+
+        float[] Expected(float[] x, int rows, int h, RopeTable t, int[] positions)
+        {
+            var e = (float[])x.Clone();
+            fixed (float* p = e)
+                for (int r = 0; r < rows; r++) RopeKernel.Apply(p + r * h * headDim, h, t, positions[r]);
+            return e;
+        }
+
+        void Step(int rows, int[] positions)
+        {
+            var meta = new StepMetadata(rows, 1, 1) { NumTokens = rows, NumSeqs = 1 };
+            positions.CopyTo(meta.Positions, 0);
+            meta.QueryStart[1] = rows;
+            _b.BeginStep(meta);
+        }
+
+        void Check(int rows, RopeTable t, int[] positions)
+        {
+            using var qa = Act(rows, heads * headDim, q.AsSpan(0, rows * heads * headDim).ToArray());
+            using var ka = Act(rows, kvHeads * headDim, k.AsSpan(0, rows * kvHeads * headDim).ToArray());
+            _b.Rope(qa, ka, t, heads, kvHeads, rows);
+            Assert.Equal(Expected(q.AsSpan(0, rows * heads * headDim).ToArray(), rows, heads, t, positions), Read(qa, rows));
+            Assert.Equal(Expected(k.AsSpan(0, rows * kvHeads * headDim).ToArray(), rows, kvHeads, t, positions), Read(ka, rows));
+        }
+
+        Step(2, [5, 6]);
+        Check(2, table, [5, 6]); // layer 0 computes the angles
+        Check(2, table, [5, 6]); // layer 1 reuses them
+        Check(2, other, [5, 6]); // another table in the same step
+        Check(2, table, [5, 6]); // and back
+        Step(3, [40, 41, 900]);
+        Check(3, table, [40, 41, 900]);
+        Step(1, [7]);
+        Check(1, table, [7]);
+    }
 }
