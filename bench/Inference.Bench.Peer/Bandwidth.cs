@@ -4,41 +4,57 @@ using System.Runtime.Intrinsics;
 
 namespace Inference.Bench.Peer;
 
-/// <summary>Memory read bandwidth: threads each sum their part of a buffer far larger than the caches.</summary>
-internal static unsafe class Bandwidth
+/// <summary>Memory read bandwidth: threads each sum their part of a buffer far larger than the caches; the best reading is kept.</summary>
+internal sealed unsafe class Bandwidth : IDisposable
 {
-    public static double Measure(int threads, long bytes = 1L << 30)
+    private readonly int _threads;
+    private readonly long _bytes;
+    private float* _p;
+
+    public Bandwidth(int threads, long bytes = 1L << 30)
     {
-        float* p = (float*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
-        try
+        _threads = threads;
+        _bytes = bytes;
+        _p = (float*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+        for (long off = 0; off < bytes; off += 1 << 26)
+            new Span<byte>((byte*)_p + off, (int)Math.Min(1 << 26, bytes - off)).Fill(1);
+    }
+
+    /// <summary>The highest bytes per second read so far.</summary>
+    public double Best { get; private set; }
+
+    /// <summary>Reads the buffer a few times and returns the best of them.</summary>
+    public double Measure(int iterations = 5)
+    {
+        long floats = _bytes / 4, per = floats / _threads & ~63L;
+        float* p = _p;
+        double best = 0;
+        for (int it = 0; it < iterations; it++)
         {
-            for (long off = 0; off < bytes; off += 1 << 26)
-                new Span<byte>((byte*)p + off, (int)Math.Min(1 << 26, bytes - off)).Fill(1);
-            long floats = bytes / 4, per = floats / threads & ~63L;
-            double best = 0;
-            for (int it = 0; it < 5; it++)
+            var sw = Stopwatch.StartNew();
+            Parallel.For(0, _threads, new ParallelOptions { MaxDegreeOfParallelism = _threads }, t =>
             {
-                var sw = Stopwatch.StartNew();
-                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+                float* q = p + t * per;
+                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (long i = 0; i < per; i += 64)
                 {
-                    float* q = p + t * per;
-                    Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                    for (long i = 0; i < per; i += 64)
-                    {
-                        a0 += Vector512.Load(q + i);
-                        a1 += Vector512.Load(q + i + 16);
-                        a2 += Vector512.Load(q + i + 32);
-                        a3 += Vector512.Load(q + i + 48);
-                    }
-                    if (Vector512.Sum(a0 + a1 + a2 + a3) == 42f) Console.Write(""); // keeps the loads alive
-                });
-                best = Math.Max(best, per * threads * 4.0 / sw.Elapsed.TotalSeconds);
-            }
-            return best;
+                    a0 += Vector512.Load(q + i);
+                    a1 += Vector512.Load(q + i + 16);
+                    a2 += Vector512.Load(q + i + 32);
+                    a3 += Vector512.Load(q + i + 48);
+                }
+                if (Vector512.Sum(a0 + a1 + a2 + a3) == 42f) Console.Write(""); // keeps the loads alive
+            });
+            best = Math.Max(best, per * _threads * 4.0 / sw.Elapsed.TotalSeconds);
         }
-        finally
-        {
-            NativeMemory.AlignedFree(p);
-        }
+        Best = Math.Max(Best, best);
+        return best;
+    }
+
+    public void Dispose()
+    {
+        if (_p is null) return;
+        NativeMemory.AlignedFree(_p);
+        _p = null;
     }
 }

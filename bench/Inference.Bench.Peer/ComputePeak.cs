@@ -10,10 +10,10 @@ namespace Inference.Bench.Peer;
 /// </summary>
 internal static class ComputePeak
 {
-    public static double FlopsPerSecond(int threads, long iterations = 20_000_000)
+    public static double FlopsPerSecond(int threads, int repeats = 5, long iterations = 20_000_000)
     {
         double best = 0;
-        for (int it = 0; it < 5; it++)
+        for (int it = 0; it < repeats; it++)
         {
             var sw = Stopwatch.StartNew();
             Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t => Chains(iterations, t));

@@ -45,57 +45,79 @@ internal static class LlamaCpp
         return q;
     }
 
-    public static Result Run(string dir, string type, int threads, int[] prompt, int genLen)
+    public static IEngineRun Open(string dir, string type, int threads, int[] prompt, int genLen)
     {
         NativeLogConfig.llama_log_set((level, message) => { if (level == LLamaLogLevel.Error) Console.Error.Write(message); });
-        string path = Gguf(dir, type);
-        var p = new ModelParams(path)
+        return new Session(Gguf(dir, type), threads, prompt, genLen);
+    }
+
+    /// <summary>One GGUF loaded with a context sized for the prompt and the decode.</summary>
+    private sealed class Session : IEngineRun
+    {
+        private readonly LLamaWeights _weights;
+        private readonly LLamaContext _ctx;
+        private readonly LLamaBatch _batch = new();
+        private readonly int[] _prompt;
+        private readonly int _genLen;
+        private int _next;
+
+        public Session(string path, int threads, int[] prompt, int genLen)
         {
-            ContextSize = (uint)(prompt.Length + genLen + 16),
-            BatchSize = (uint)prompt.Length,
-            UBatchSize = (uint)prompt.Length,
-            Threads = threads,
-            BatchThreads = threads,
-            GpuLayerCount = 0,
-        };
-        using var weights = LLamaWeights.LoadFromFile(p);
-        using var ctx = weights.CreateContext(p);
-        var batch = new LLamaBatch();
-        double prefill = double.MaxValue, decode = double.MaxValue, fromEmpty = double.MaxValue;
-        int next = 0;
-        for (int it = 0; it <= Timing.Runs; it++)
+            _prompt = prompt;
+            _genLen = genLen;
+            var p = new ModelParams(path)
+            {
+                ContextSize = (uint)(prompt.Length + genLen + 16),
+                BatchSize = (uint)prompt.Length,
+                UBatchSize = (uint)prompt.Length,
+                Threads = threads,
+                BatchThreads = threads,
+                GpuLayerCount = 0,
+            };
+            _weights = LLamaWeights.LoadFromFile(p);
+            _ctx = _weights.CreateContext(p);
+            WeightBytes = new FileInfo(path).Length;
+        }
+
+        public long WeightBytes { get; }
+        public double PrefillMacs => 0;
+        public double KvBytesPerToken => 0;
+
+        public Times Iteration()
         {
-            ctx.NativeHandle.MemoryClear();
+            _ctx.NativeHandle.MemoryClear();
             double pt = Timing.Seconds(() =>
             {
-                batch.Clear();
-                for (int i = 0; i < prompt.Length; i++) batch.Add(prompt[i], i, LLamaSeqId.Zero, i == prompt.Length - 1);
-                Check(ctx.NativeHandle.Decode(batch));
-                next = ArgMax(ctx.NativeHandle.GetLogitsIth(batch.TokenCount - 1));
+                _batch.Clear();
+                for (int i = 0; i < _prompt.Length; i++) _batch.Add(_prompt[i], i, LLamaSeqId.Zero, i == _prompt.Length - 1);
+                Check(_ctx.NativeHandle.Decode(_batch));
+                _next = ArgMax(_ctx.NativeHandle.GetLogitsIth(_batch.TokenCount - 1));
             });
-            double dt = Decode(prompt.Length);
+            double dt = Decode(_prompt.Length);
             // As llama-bench's tg: decode from an empty context.
-            ctx.NativeHandle.MemoryClear();
-            next = prompt[0];
+            _ctx.NativeHandle.MemoryClear();
+            _next = _prompt[0];
             double et = Decode(0);
-            if (it == 0) continue;
-            prefill = Math.Min(prefill, pt);
-            decode = Math.Min(decode, dt);
-            fromEmpty = Math.Min(fromEmpty, et);
+            return new Times(pt, dt, et);
         }
-        return new Result(prompt.Length / prefill, genLen / decode, new FileInfo(path).Length, DecodeFromEmptyTps: genLen / fromEmpty);
 
-        // genLen greedy steps at batch 1 from position start, fed from next.
-        double Decode(int start) => Timing.Seconds(() =>
+        // genLen greedy steps at batch 1 from position start, fed from _next.
+        private double Decode(int start) => Timing.Seconds(() =>
         {
-            for (int i = 0; i < genLen; i++)
+            for (int i = 0; i < _genLen; i++)
             {
-                batch.Clear();
-                batch.Add(next, start + i, LLamaSeqId.Zero, true);
-                Check(ctx.NativeHandle.Decode(batch));
-                next = ArgMax(ctx.NativeHandle.GetLogitsIth(0));
+                _batch.Clear();
+                _batch.Add(_next, start + i, LLamaSeqId.Zero, true);
+                Check(_ctx.NativeHandle.Decode(_batch));
+                _next = ArgMax(_ctx.NativeHandle.GetLogitsIth(0));
             }
         });
+
+        public void Dispose()
+        {
+            _ctx.Dispose();
+            _weights.Dispose();
+        }
     }
 
     private static void Check(DecodeResult r)

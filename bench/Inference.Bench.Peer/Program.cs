@@ -35,69 +35,113 @@ catch (Inference.InferenceException e)
 }
 model = Path.GetFullPath(model);
 var prompt = Ours.Prompt(model, promptLen);
-// Read bandwidth is probed before and after the runs and the higher reading used: a probe taken while other tenants
-// load the shared machine reads low, and a low reading would flatter every roofline fraction.
-double bandwidthBefore = Bandwidth.Measure(threads);
-Console.Error.WriteLine($"read bandwidth {bandwidthBefore / 1e9:F1} GB/s with {threads} threads");
-double flops = ComputePeak.FlopsPerSecond(threads);
-Console.Error.WriteLine($"F32 FMA peak {flops / 1e9:F1} GFLOP/s with {threads} threads");
 
-var rows = new List<Row>();
 var runs = new List<(string Dir, string Ours, string Peer)> { (model, "f32", "F32"), (model, "int8", "Q8_0"), (model, "int4", "Q4_0") };
 if (model1b is not null) runs.Add((Path.GetFullPath(model1b), "int4", "Q4_0"));
-foreach (var (dir, ours, peer) in runs)
+var entries = new List<Entry>();
+try
 {
-    string name = Path.GetFileName(dir);
-    var p = dir == model ? prompt : Ours.Prompt(dir, promptLen);
-    var a = Ours.Run(dir, ours, kv, threads, p, genLen);
-    Console.Error.WriteLine($"{name} ours {ours} (KV {kv}): prefill {a.PrefillTps:F1} tok/s, decode {a.DecodeTps:F1} tok/s, from empty {a.DecodeFromEmptyTps:F1} tok/s");
-    var b = LlamaCpp.Run(dir, peer, threads, p, genLen);
-    Console.Error.WriteLine($"{name} llama.cpp {peer}: prefill {b.PrefillTps:F1} tok/s, decode {b.DecodeTps:F1} tok/s, from empty {b.DecodeFromEmptyTps:F1} tok/s");
-    rows.Add(new Row($"{name} {ours}", peer, a, b));
-}
-
-double bandwidthAfter = Bandwidth.Measure(threads);
-Console.Error.WriteLine($"read bandwidth {bandwidthAfter / 1e9:F1} GB/s with {threads} threads (after the runs)");
-double bandwidth = Math.Max(bandwidthBefore, bandwidthAfter);
-
-Console.WriteLine($"threads {threads}, prompt {promptLen} tokens, decode {genLen} tokens (batch 1), our KV cache {kv} (llama.cpp: F16), " +
-                  $"read bandwidth {bandwidth / 1e9:F1} GB/s (higher of {bandwidthBefore / 1e9:F1} before and {bandwidthAfter / 1e9:F1} after the runs), F32 FMA peak {flops / 1e9:F1} GFLOP/s");
-Console.WriteLine();
-// Decode as llama-bench's tg: genLen steps from an empty context, where a step streams the weights and little else,
-// so the weight roofline of the issue (weight bytes per token over the read bandwidth) is its ceiling.
-Console.WriteLine($"Prefill of the {promptLen}-token prompt, and decode of {genLen} tokens from an empty context (positions 0..{genLen - 1}, as llama-bench's tg{genLen}):");
-Console.WriteLine();
-Console.WriteLine("| model, precision (ours / llama.cpp) | prefill tok/s ours | llama.cpp | ratio | decode tok/s ours | llama.cpp | ratio | weight roofline tok/s | ours % of roofline |");
-Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-foreach (var r in rows)
-{
-    double roofline = bandwidth / r.Ours.WeightBytes;
-    Console.WriteLine($"| {r.OursName} / {r.PeerName} | {r.Ours.PrefillTps:F1} | {r.Peer.PrefillTps:F1} | {r.Ours.PrefillTps / r.Peer.PrefillTps:F2}x | " +
-                      $"{r.Ours.DecodeFromEmptyTps:F1} | {r.Peer.DecodeFromEmptyTps:F1} | {r.Ours.DecodeFromEmptyTps / r.Peer.DecodeFromEmptyTps:F2}x | {roofline:F1} | {r.Ours.DecodeFromEmptyTps / roofline * 100:F0}% |");
-}
-Console.WriteLine();
-// After the prompt each step also reads the KV cache of 512+ positions (~21 MB per token at the 110m shape in 16-bit,
-// a fifth of int8's weights), so that decode's ceiling counts those bytes too; the weight-only fraction is shown beside it.
-Console.WriteLine($"Decode of {genLen} tokens after the {promptLen}-token prompt (positions {promptLen}..{promptLen + genLen - 1}):");
-Console.WriteLine();
-Console.WriteLine("| model, precision (ours / llama.cpp) | decode tok/s ours | llama.cpp | ratio | KV MB read per token | weights + KV roofline tok/s | ours % of it | ours % of weight roofline |");
-Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
-foreach (var r in rows)
-{
-    double roofline = bandwidth / (r.Ours.WeightBytes + r.Ours.KvBytesPerToken);
-    double weightRoofline = bandwidth / r.Ours.WeightBytes;
-    Console.WriteLine($"| {r.OursName} / {r.PeerName} | {r.Ours.DecodeTps:F1} | {r.Peer.DecodeTps:F1} | {r.Ours.DecodeTps / r.Peer.DecodeTps:F2}x | " +
-                      $"{r.Ours.KvBytesPerToken / 1e6:F1} | {roofline:F1} | {r.Ours.DecodeTps / roofline * 100:F0}% | {r.Ours.DecodeTps / weightRoofline * 100:F0}% |");
-}
-Console.WriteLine();
-// Prefill's ceiling: the F32 rows are FMA work; the int rows run integer dots, whose peak this does not measure.
-foreach (var r in rows)
-    if (r.OursName.EndsWith(" f32"))
+    foreach (var (dir, ours, peer) in runs)
     {
-        double ceiling = flops / (2 * r.Ours.PrefillMacs / promptLen);
-        Console.WriteLine($"{r.OursName} prefill: compute roofline {ceiling:F1} tok/s ({r.Ours.PrefillMacs / promptLen / 1e6:F1} M multiply-adds per token incl. attention); ours {r.Ours.PrefillTps / ceiling * 100:F0}%, llama.cpp {r.Peer.PrefillTps / ceiling * 100:F0}%");
+        string name = Path.GetFileName(dir);
+        var p = dir == model ? prompt : Ours.Prompt(dir, promptLen);
+        Console.Error.WriteLine($"loading {name}: ours {ours}, llama.cpp {peer}");
+        var a = new Ours(dir, ours, kv, threads, p, genLen);
+        IEngineRun b;
+        try
+        {
+            b = LlamaCpp.Open(dir, peer, threads, p, genLen);
+        }
+        catch
+        {
+            a.Dispose();
+            throw;
+        }
+        entries.Add(new Entry($"{name} {ours}", peer, a, b));
     }
+
+    // Rounds: every engine and precision runs once per round, so each one's best of the rounds is drawn from the
+    // whole run's time, not from a few seconds of its own. Other tenants' load on this shared machine comes in bursts
+    // that can outlast one precision's runs; spread out, every row gets the same chances at a quiet moment. The read
+    // bandwidth and the F32 FMA peak are probed once per round and the highest readings used (a low probe would
+    // flatter every fraction).
+    using var probe = new Bandwidth(threads);
+    double flops = 0;
+    for (int round = 0; round <= Timing.Runs; round++)
+    {
+        probe.Measure();
+        flops = Math.Max(flops, ComputePeak.FlopsPerSecond(threads, repeats: 2));
+        foreach (var e in entries)
+        {
+            var a = e.Ours.Iteration();
+            Settle();
+            var b = e.Peer.Iteration();
+            Settle();
+            if (round == 0) continue; // warm-up
+            e.OursBest.Add(a);
+            e.PeerBest.Add(b);
+        }
+        Console.Error.WriteLine(round == 0
+            ? $"warm-up round done; best so far: read bandwidth {probe.Best / 1e9:F1} GB/s, F32 FMA peak {flops / 1e9:F1} GFLOP/s"
+            : $"round {round} of {Timing.Runs} done; best so far: read bandwidth {probe.Best / 1e9:F1} GB/s, F32 FMA peak {flops / 1e9:F1} GFLOP/s");
+    }
+    double bandwidth = probe.Best;
+    var rows = entries.Select(e => new Row(e.OursName, e.PeerName,
+        e.OursBest.Result(promptLen, genLen, e.Ours), e.PeerBest.Result(promptLen, genLen, e.Peer))).ToList();
+    foreach (var r in rows)
+        Console.Error.WriteLine($"{r.OursName}: ours prefill {r.Ours.PrefillTps:F1}, decode {r.Ours.DecodeTps:F1}, from empty {r.Ours.DecodeFromEmptyTps:F1} tok/s; " +
+                                $"llama.cpp {r.PeerName} {r.Peer.PrefillTps:F1}, {r.Peer.DecodeTps:F1}, {r.Peer.DecodeFromEmptyTps:F1}");
+
+    Console.WriteLine($"threads {threads}, prompt {promptLen} tokens, decode {genLen} tokens (batch 1), our KV cache {kv} (llama.cpp: F16), " +
+                      $"read bandwidth {bandwidth / 1e9:F1} GB/s and F32 FMA peak {flops / 1e9:F1} GFLOP/s (best of {Timing.Runs + 1} probes each, one per round)");
+    Console.WriteLine();
+    // Decode as llama-bench's tg: genLen steps from an empty context, where a step streams the weights and little else,
+    // so the weight roofline of the issue (weight bytes per token over the read bandwidth) is its ceiling.
+    Console.WriteLine($"Prefill of the {promptLen}-token prompt, and decode of {genLen} tokens from an empty context (positions 0..{genLen - 1}, as llama-bench's tg{genLen}):");
+    Console.WriteLine();
+    Console.WriteLine("| model, precision (ours / llama.cpp) | prefill tok/s ours | llama.cpp | ratio | decode tok/s ours | llama.cpp | ratio | weight roofline tok/s | ours % of roofline |");
+    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    foreach (var r in rows)
+    {
+        double roofline = bandwidth / r.Ours.WeightBytes;
+        Console.WriteLine($"| {r.OursName} / {r.PeerName} | {r.Ours.PrefillTps:F1} | {r.Peer.PrefillTps:F1} | {r.Ours.PrefillTps / r.Peer.PrefillTps:F2}x | " +
+                          $"{r.Ours.DecodeFromEmptyTps:F1} | {r.Peer.DecodeFromEmptyTps:F1} | {r.Ours.DecodeFromEmptyTps / r.Peer.DecodeFromEmptyTps:F2}x | {roofline:F1} | {r.Ours.DecodeFromEmptyTps / roofline * 100:F0}% |");
+    }
+    Console.WriteLine();
+    // After the prompt each step also reads the KV cache of 512+ positions (~21 MB per token at the 110m shape in 16-bit,
+    // a fifth of int8's weights), so that decode's ceiling counts those bytes too; the weight-only fraction is shown beside it.
+    Console.WriteLine($"Decode of {genLen} tokens after the {promptLen}-token prompt (positions {promptLen}..{promptLen + genLen - 1}):");
+    Console.WriteLine();
+    Console.WriteLine("| model, precision (ours / llama.cpp) | decode tok/s ours | llama.cpp | ratio | KV MB read per token | weights + KV roofline tok/s | ours % of it | ours % of weight roofline |");
+    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+    foreach (var r in rows)
+    {
+        double roofline = bandwidth / (r.Ours.WeightBytes + r.Ours.KvBytesPerToken);
+        double weightRoofline = bandwidth / r.Ours.WeightBytes;
+        Console.WriteLine($"| {r.OursName} / {r.PeerName} | {r.Ours.DecodeTps:F1} | {r.Peer.DecodeTps:F1} | {r.Ours.DecodeTps / r.Peer.DecodeTps:F2}x | " +
+                          $"{r.Ours.KvBytesPerToken / 1e6:F1} | {roofline:F1} | {r.Ours.DecodeTps / roofline * 100:F0}% | {r.Ours.DecodeTps / weightRoofline * 100:F0}% |");
+    }
+    Console.WriteLine();
+    // Prefill's ceiling: the F32 rows are FMA work; the int rows run integer dots, whose peak this does not measure.
+    foreach (var r in rows)
+        if (r.OursName.EndsWith(" f32"))
+        {
+            double ceiling = flops / (2 * r.Ours.PrefillMacs / promptLen);
+            Console.WriteLine($"{r.OursName} prefill: compute roofline {ceiling:F1} tok/s ({r.Ours.PrefillMacs / promptLen / 1e6:F1} M multiply-adds per token incl. attention); ours {r.Ours.PrefillTps / ceiling * 100:F0}%, llama.cpp {r.Peer.PrefillTps / ceiling * 100:F0}%");
+        }
+}
+finally
+{
+    foreach (var e in entries)
+    {
+        e.Ours.Dispose();
+        e.Peer.Dispose();
+    }
+}
 return 0;
+
+// Lets the engine that just ran park its threads (ours spin ~0.2 ms, llama.cpp's OpenMP threads longer) before the other starts.
+static void Settle() => Thread.Sleep(20);
 
 namespace Inference.Bench.Peer
 {
@@ -111,7 +155,39 @@ namespace Inference.Bench.Peer
 
     internal sealed record Row(string OursName, string PeerName, Result Ours, Result Peer);
 
-    /// <summary>Best of five runs: the machine is shared (an int8 decode swung 313-527 tok/s within an hour), so the minimum time is the least disturbed.</summary>
+    /// <summary>Seconds of one round: the prompt's prefill, the decode after it and the decode from an empty context.</summary>
+    internal readonly record struct Times(double Prefill, double Decode, double FromEmpty);
+
+    /// <summary>One engine on one model and precision, loaded once and timed once per round.</summary>
+    internal interface IEngineRun : IDisposable
+    {
+        long WeightBytes { get; }
+        double PrefillMacs { get; }
+        double KvBytesPerToken { get; }
+        Times Iteration();
+    }
+
+    /// <summary>The fastest of the rounds for each of the three timings (the least disturbed).</summary>
+    internal sealed class Best
+    {
+        private Times _t = new(double.MaxValue, double.MaxValue, double.MaxValue);
+
+        public void Add(Times t) => _t = new(Math.Min(_t.Prefill, t.Prefill), Math.Min(_t.Decode, t.Decode), Math.Min(_t.FromEmpty, t.FromEmpty));
+
+        public Result Result(int promptLen, int genLen, IEngineRun run) =>
+            new(promptLen / _t.Prefill, genLen / _t.Decode, run.WeightBytes, run.PrefillMacs, genLen / _t.FromEmpty, run.KvBytesPerToken);
+    }
+
+    internal sealed record Entry(string OursName, string PeerName, IEngineRun Ours, IEngineRun Peer)
+    {
+        public Best OursBest { get; } = new();
+        public Best PeerBest { get; } = new();
+    }
+
+    /// <summary>
+    /// Best of five rounds: the machine is shared (an int8 decode swung 313-527 tok/s within an hour), so the minimum
+    /// time is the least disturbed.
+    /// </summary>
     internal static class Timing
     {
         public const int Runs = 5;
