@@ -80,6 +80,7 @@ try
             if (round == 0) continue; // warm-up
             e.OursBest.Add(a);
             e.PeerBest.Add(b);
+            e.Rounds.Add((a, b));
         }
         Console.Error.WriteLine(round == 0
             ? $"warm-up round done; best so far: read bandwidth {probe.Best / 1e9:F1} GB/s, F32 FMA peak {flops / 1e9:F1} GFLOP/s"
@@ -88,6 +89,10 @@ try
     double bandwidth = probe.Best;
     var rows = entries.Select(e => new Row(e.OursName, e.PeerName,
         e.OursBest.Result(promptLen, genLen, e.Ours), e.PeerBest.Result(promptLen, genLen, e.Peer))).ToList();
+    // Every round's decode rates, to show how much the shared machine moved them.
+    foreach (var e in entries)
+        Console.Error.WriteLine($"{e.OursName} tg{genLen} tok/s per round: ours {string.Join(" ", e.Rounds.Select(x => (genLen / x.Ours.FromEmpty).ToString("F0")))}; " +
+                                $"llama.cpp {e.PeerName} {string.Join(" ", e.Rounds.Select(x => (genLen / x.Peer.FromEmpty).ToString("F0")))}");
     foreach (var r in rows)
         Console.Error.WriteLine($"{r.OursName}: ours prefill {r.Ours.PrefillTps:F1}, decode {r.Ours.DecodeTps:F1}, from empty {r.Ours.DecodeFromEmptyTps:F1} tok/s; " +
                                 $"llama.cpp {r.PeerName} {r.Peer.PrefillTps:F1}, {r.Peer.DecodeTps:F1}, {r.Peer.DecodeFromEmptyTps:F1}");
@@ -182,6 +187,7 @@ namespace Inference.Bench.Peer
     {
         public Best OursBest { get; } = new();
         public Best PeerBest { get; } = new();
+        public List<(Times Ours, Times Peer)> Rounds { get; } = [];
     }
 
     /// <summary>
