@@ -15,12 +15,18 @@ for (int i = 0; i < args.Length; i++)
         case "--threads": threads = int.Parse(args[++i]); break;
         case "--prompt": promptLen = int.Parse(args[++i]); break;
         case "--gen": genLen = int.Parse(args[++i]); break;
+        case "--rounds": Timing.Runs = int.Parse(args[++i]); break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
 }
 if (model is null)
 {
-    Console.Error.WriteLine("usage: Inference.Bench.Peer --model DIR [--model-1b DIR] [--kv-cache-dtype f32|f16] [--threads N] [--prompt 512] [--gen 128]");
+    Console.Error.WriteLine("usage: Inference.Bench.Peer --model DIR [--model-1b DIR] [--kv-cache-dtype f32|f16] [--threads N] [--prompt 512] [--gen 128] [--rounds 5]");
+    return 2;
+}
+if (Timing.Runs < 1)
+{
+    Console.Error.WriteLine($"--rounds must be at least 1, got {Timing.Runs}");
     return 2;
 }
 // A bad --kv-cache-dtype fails here, before minutes of measuring, with the engine's own message.
@@ -191,12 +197,13 @@ namespace Inference.Bench.Peer
     }
 
     /// <summary>
-    /// Best of five rounds: the machine is shared (an int8 decode swung 313-527 tok/s within an hour), so the minimum
+    /// Best of the rounds (five unless --rounds says otherwise): the machine is shared (an int8 decode swung 313-527 tok/s within an hour), so the minimum
     /// time is the least disturbed.
     /// </summary>
     internal static class Timing
     {
-        public const int Runs = 5;
+        /// <summary>Timed rounds after the warm-up one (`--rounds`).</summary>
+        public static int Runs { get; set; } = 5;
 
         public static double Seconds(Action a)
         {
