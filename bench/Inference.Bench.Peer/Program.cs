@@ -69,16 +69,16 @@ try
     // Rounds: every engine and precision runs once per round, so each one's best of the rounds is drawn from the
     // whole run's time, not from a few seconds of its own. Other tenants' load on this shared machine comes in bursts
     // that can outlast one precision's runs; spread out, every row gets the same chances at a quiet moment. The read
-    // bandwidth and the F32 FMA peak are probed once per round and the highest readings used (a low probe would
-    // flatter every fraction).
+    // bandwidth is probed before every row of every round and the F32 FMA peak once per round, and the highest
+    // readings are used: a probe that caught a busy moment would flatter every fraction.
     using var probe = new Bandwidth(threads);
     double flops = 0;
     for (int round = 0; round <= Timing.Runs; round++)
     {
-        probe.Measure();
         flops = Math.Max(flops, ComputePeak.FlopsPerSecond(threads, repeats: 2));
         foreach (var e in entries)
         {
+            probe.Measure(iterations: 3);
             var a = e.Ours.Iteration();
             Settle();
             var b = e.Peer.Iteration();
@@ -104,7 +104,7 @@ try
                                 $"llama.cpp {r.PeerName} {r.Peer.PrefillTps:F1}, {r.Peer.DecodeTps:F1}, {r.Peer.DecodeFromEmptyTps:F1}");
 
     Console.WriteLine($"threads {threads}, prompt {promptLen} tokens, decode {genLen} tokens (batch 1), our KV cache {kv} (llama.cpp: F16), " +
-                      $"read bandwidth {bandwidth / 1e9:F1} GB/s and F32 FMA peak {flops / 1e9:F1} GFLOP/s (best of {Timing.Runs + 1} probes each, one per round)");
+                      $"read bandwidth {bandwidth / 1e9:F1} GB/s and F32 FMA peak {flops / 1e9:F1} GFLOP/s (the best of {entries.Count * (Timing.Runs + 1)} bandwidth probes, one before each row of each round, and of {Timing.Runs + 1} FMA probes)");
     Console.WriteLine();
     // Decode as llama-bench's tg: genLen steps from an empty context, where a step streams the weights and little else,
     // so the weight roofline of the issue (weight bytes per token over the read bandwidth) is its ceiling.
