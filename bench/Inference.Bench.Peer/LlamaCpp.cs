@@ -75,7 +75,15 @@ internal static class LlamaCpp
                 GpuLayerCount = 0,
             };
             _weights = LLamaWeights.LoadFromFile(p);
-            _ctx = _weights.CreateContext(p);
+            try
+            {
+                _ctx = _weights.CreateContext(p);
+            }
+            catch
+            {
+                _weights.Dispose();
+                throw;
+            }
             WeightBytes = new FileInfo(path).Length;
         }
 

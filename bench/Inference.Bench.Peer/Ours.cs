@@ -34,8 +34,17 @@ internal sealed class Ours : IEngineRun
         _backend = new CpuBackend(threads);
         const int blockSize = 16;
         int blocks = (prompt.Length + genLen + blockSize - 1) / blockSize + 1;
-        _runner = new ModelRunner(new LlamaModel(_backend, _model.Weights, prompt.Length, 1), blocks, blockSize,
-            Inference.Engine.EngineOptions.ParseKvCacheDType(kvDType) ?? ((Inference.Kernels.IComputeBackend)_backend).PreferredKvCacheDType);
+        try
+        {
+            _runner = new ModelRunner(new LlamaModel(_backend, _model.Weights, prompt.Length, 1), blocks, blockSize,
+                Inference.Engine.EngineOptions.ParseKvCacheDType(kvDType) ?? ((Inference.Kernels.IComputeBackend)_backend).PreferredKvCacheDType);
+        }
+        catch
+        {
+            _backend.Dispose();
+            _model.Dispose();
+            throw;
+        }
         _table = Enumerable.Range(1, blocks - 1).ToArray();
         WeightBytes = _model.Weights.MatrixBytes;
         PrefillMacs = ComputePeak.PrefillMacs(_model.Weights, prompt.Length);

@@ -66,7 +66,8 @@ try
         entries.Add(new Entry($"{name} {ours}", peer, a, b));
     }
 
-    // Rounds: every engine and precision runs once per round, so each one's best of the rounds is drawn from the
+    // Rounds: every engine and precision runs once per round (the two engines in turn, first on even rounds ours, on odd
+    // rounds llama.cpp), so each one's best of the rounds is drawn from the
     // whole run's time, not from a few seconds of its own. Other tenants' load on this shared machine comes in bursts
     // that can outlast one precision's runs; spread out, every row gets the same chances at a quiet moment. The read
     // bandwidth is probed before every row of every round and the F32 FMA peak once per round, and the highest
@@ -79,9 +80,21 @@ try
         foreach (var e in entries)
         {
             probe.Measure(iterations: 3);
-            var a = e.Ours.Iteration();
             Settle();
-            var b = e.Peer.Iteration();
+            // Alternate which engine goes first, so neither always follows the probe or the other engine.
+            Times a, b;
+            if (round % 2 == 0)
+            {
+                a = e.Ours.Iteration();
+                Settle();
+                b = e.Peer.Iteration();
+            }
+            else
+            {
+                b = e.Peer.Iteration();
+                Settle();
+                a = e.Ours.Iteration();
+            }
             Settle();
             if (round == 0) continue; // warm-up
             e.OursBest.Add(a);
@@ -151,7 +164,8 @@ finally
 }
 return 0;
 
-// Lets the engine that just ran park its threads (ours spin ~0.2 ms, llama.cpp's OpenMP threads longer) before the other starts.
+// Lets what just ran park its threads (ours spin ~0.2 ms, llama.cpp's OpenMP threads and the probe's thread pool longer)
+// before the next one starts.
 static void Settle() => Thread.Sleep(20);
 
 namespace Inference.Bench.Peer

@@ -169,23 +169,35 @@ public sealed unsafe class CpuKernelTests : IDisposable
 
     /// <summary>
     /// The backend computes a step's RoPE angles once and reuses them for every layer: the rotation must still be
-    /// the one-row kernel's bit for bit, for each layer of a step, after a new step moves the positions, and for a
-    /// second table in the same step.
+    /// the plain formula's bit for bit (angle = position * InvFreq[i] in F32, rotate-half), for each layer of a step,
+    /// after a new step moves the positions, for a call with more rows than the last, and for other tables (another
+    /// base, another head size) in the same step.
     /// </summary>
     [Fact]
-    public unsafe void RopeAnglesAreRecomputedPerStepAndTable()
+    public void RopeAnglesAreRecomputedPerStepAndTable()
     {
-        const int headDim = 16, heads = 2, kvHeads = 1;
-        var table = new RopeTable(headDim, 10000f);
-        var other = new RopeTable(headDim, 500000f);
-        var q = TestData.Random(3 * heads * headDim, 21);
-        var k = TestData.Random(3 * kvHeads * headDim, 22);
+        const int heads = 2, kvHeads = 1;
+        var table = new RopeTable(16, 10000f);
+        var otherBase = new RopeTable(16, 500000f);
+        var otherSize = new RopeTable(32, 10000f);
+        var q = TestData.Random(3 * heads * 32, 21);
+        var k = TestData.Random(3 * kvHeads * 32, 22);
 
-        float[] Expected(float[] x, int rows, int h, RopeTable t, int[] positions)
+        static float[] Expected(float[] x, int rows, int h, RopeTable t, int[] positions)
         {
             var e = (float[])x.Clone();
-            fixed (float* p = e)
-                for (int r = 0; r < rows; r++) RopeKernel.Apply(p + r * h * headDim, h, t, positions[r]);
+            int half = t.HeadDim / 2;
+            for (int r = 0; r < rows; r++)
+                for (int head = 0; head < h; head++)
+                    for (int i = 0; i < half; i++)
+                    {
+                        float angle = positions[r] * t.InvFreq[i];
+                        float c = MathF.Cos(angle), s = MathF.Sin(angle);
+                        int at = (r * h + head) * t.HeadDim + i;
+                        float a = x[at], b = x[at + half];
+                        e[at] = a * c - b * s;
+                        e[at + half] = b * c + a * s;
+                    }
             return e;
         }
 
@@ -199,20 +211,23 @@ public sealed unsafe class CpuKernelTests : IDisposable
 
         void Check(int rows, RopeTable t, int[] positions)
         {
-            using var qa = Act(rows, heads * headDim, q.AsSpan(0, rows * heads * headDim).ToArray());
-            using var ka = Act(rows, kvHeads * headDim, k.AsSpan(0, rows * kvHeads * headDim).ToArray());
+            float[] qx = q.AsSpan(0, rows * heads * t.HeadDim).ToArray(), kx = k.AsSpan(0, rows * kvHeads * t.HeadDim).ToArray();
+            using var qa = Act(rows, heads * t.HeadDim, qx);
+            using var ka = Act(rows, kvHeads * t.HeadDim, kx);
             _b.Rope(qa, ka, t, heads, kvHeads, rows);
-            Assert.Equal(Expected(q.AsSpan(0, rows * heads * headDim).ToArray(), rows, heads, t, positions), Read(qa, rows));
-            Assert.Equal(Expected(k.AsSpan(0, rows * kvHeads * headDim).ToArray(), rows, kvHeads, t, positions), Read(ka, rows));
+            Assert.Equal(Expected(qx, rows, heads, t, positions), Read(qa, rows));
+            Assert.Equal(Expected(kx, rows, kvHeads, t, positions), Read(ka, rows));
         }
 
         Step(2, [5, 6]);
         Check(2, table, [5, 6]); // layer 0 computes the angles
         Check(2, table, [5, 6]); // layer 1 reuses them
-        Check(2, other, [5, 6]); // another table in the same step
+        Check(2, otherBase, [5, 6]); // another base in the same step
+        Check(2, otherSize, [5, 6]); // another head size: more angles per token
         Check(2, table, [5, 6]); // and back
         Step(3, [40, 41, 900]);
-        Check(3, table, [40, 41, 900]);
+        Check(2, table, [40, 41]); // fewer rows than the step
+        Check(3, table, [40, 41, 900]); // then all of them
         Step(1, [7]);
         Check(1, table, [7]);
     }
