@@ -1,7 +1,6 @@
 using Inference.Execution;
 using Inference.Kernels.Cpu;
 using Inference.Models;
-using Inference.Sampling;
 
 namespace Inference.Bench.Peer;
 
@@ -17,14 +16,7 @@ internal sealed class Ours : IEngineRun
     private readonly int _genLen;
 
     /// <summary>The prompt both engines get: seeded random ids (as bench latency makes them).</summary>
-    public static int[] Prompt(string dir, int len)
-    {
-        var config = ModelConfig.Load(dir);
-        var rng = new SeededRandom(1234);
-        var prompt = new int[len];
-        for (int i = 0; i < len; i++) prompt[i] = 3 + (int)(rng.NextUInt64() % (ulong)(config.VocabSize - 3));
-        return prompt;
-    }
+    public static int[] Prompt(string dir, int len) => new SeededRandom(1234).NextTokenIds(len, ModelConfig.Load(dir).VocabSize);
 
     public Ours(string dir, string quantize, string kvDType, int threads, int[] prompt, int genLen)
     {

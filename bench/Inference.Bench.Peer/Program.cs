@@ -66,12 +66,12 @@ try
         entries.Add(new Entry($"{name} {ours}", peer, a, b));
     }
 
-    // Rounds: every engine and precision runs once per round (the two engines in turn, first on even rounds ours, on odd
-    // rounds llama.cpp), so each one's best of the rounds is drawn from the
-    // whole run's time, not from a few seconds of its own. Other tenants' load on this shared machine comes in bursts
-    // that can outlast one precision's runs; spread out, every row gets the same chances at a quiet moment. The read
-    // bandwidth is probed before every row of every round and the F32 FMA peak once per round, and the highest
-    // readings are used: a probe that caught a busy moment would flatter every fraction.
+    // Rounds: every engine and precision runs once per round (ours first on even rounds, llama.cpp on odd ones), so
+    // each one's best of the rounds is drawn from the whole run's time, not from a few seconds of its own. Other
+    // tenants' load on this shared machine comes in bursts that can outlast one precision's runs; spread out, every
+    // row gets the same chances at a quiet moment. The read bandwidth is probed before every row of every round and
+    // the F32 FMA peak once per round, and the highest readings are used: a probe that caught a busy moment would
+    // flatter every fraction.
     using var probe = new Bandwidth(threads);
     double flops = 0;
     for (int round = 0; round <= Timing.Runs; round++)
@@ -97,8 +97,6 @@ try
             }
             Settle();
             if (round == 0) continue; // warm-up
-            e.OursBest.Add(a);
-            e.PeerBest.Add(b);
             e.Rounds.Add((a, b, bw));
         }
         Console.Error.WriteLine(round == 0
@@ -107,7 +105,8 @@ try
     }
     double bandwidth = probe.Best;
     var rows = entries.Select(e => new Row(e.OursName, e.PeerName,
-        e.OursBest.Result(promptLen, genLen, e.Ours), e.PeerBest.Result(promptLen, genLen, e.Peer))).ToList();
+        Entry.Fastest(e.Rounds.Select(x => x.Ours), promptLen, genLen, e.Ours),
+        Entry.Fastest(e.Rounds.Select(x => x.Peer), promptLen, genLen, e.Peer))).ToList();
     // Every round's decode rates, to show how much the shared machine moved them.
     foreach (var e in entries)
         Console.Error.WriteLine($"{e.OursName} tg{genLen} tok/s per round: ours {string.Join(" ", e.Rounds.Select(x => (genLen / x.Ours.FromEmpty).ToString("F0")))}; " +
@@ -200,28 +199,20 @@ namespace Inference.Bench.Peer
         Times Iteration();
     }
 
-    /// <summary>The fastest of the rounds for each of the three timings (the least disturbed).</summary>
-    internal sealed class Best
-    {
-        private Times _t = new(double.MaxValue, double.MaxValue, double.MaxValue);
-
-        public void Add(Times t) => _t = new(Math.Min(_t.Prefill, t.Prefill), Math.Min(_t.Decode, t.Decode), Math.Min(_t.FromEmpty, t.FromEmpty));
-
-        public Result Result(int promptLen, int genLen, IEngineRun run) =>
-            new(promptLen / _t.Prefill, genLen / _t.Decode, run.WeightBytes, run.PrefillMacs, genLen / _t.FromEmpty, run.KvBytesPerToken);
-    }
-
     internal sealed record Entry(string OursName, string PeerName, IEngineRun Ours, IEngineRun Peer)
     {
-        public Best OursBest { get; } = new();
-        public Best PeerBest { get; } = new();
         /// <summary>Each timed round: both engines' times and the read bandwidth probed just before the row.</summary>
         public List<(Times Ours, Times Peer, double Bandwidth)> Rounds { get; } = [];
 
+        /// <summary>An engine's rates from the fastest of its rounds for each of the three timings (the least disturbed).</summary>
+        public static Result Fastest(IEnumerable<Times> rounds, int promptLen, int genLen, IEngineRun run) =>
+            new(promptLen / rounds.Min(t => t.Prefill), genLen / rounds.Min(t => t.Decode), run.WeightBytes, run.PrefillMacs,
+                genLen / rounds.Min(t => t.FromEmpty), run.KvBytesPerToken);
+
         /// <summary>
-        /// Median over the rounds of our decode rate (tg, or after the prompt) against the probe taken before its row: how close each decode came to
-        /// the bus as it was at that moment, so steady load from other tenants, which slows probe and decode alike,
-        /// cancels out.
+        /// Median over the rounds of our decode rate (tg, or after the prompt) against the probe taken before its row:
+        /// how close each decode came to the bus as it was at that moment, so steady load from other tenants, which
+        /// slows probe and decode alike, cancels out.
         /// </summary>
         public double PairedFraction(int genLen, bool afterPrompt = false)
         {
@@ -234,8 +225,8 @@ namespace Inference.Bench.Peer
     }
 
     /// <summary>
-    /// Best of the rounds (five unless --rounds says otherwise): the machine is shared (an int8 decode swung 313-527 tok/s within an hour), so the minimum
-    /// time is the least disturbed.
+    /// Best of the rounds (five unless --rounds says otherwise): the machine is shared (an int8 decode swung 313-527
+    /// tok/s within an hour), so the minimum time is the least disturbed.
     /// </summary>
     internal static class Timing
     {

@@ -4,7 +4,6 @@ using Inference.Execution;
 using Inference.Kernels;
 using Inference.Kernels.Cpu;
 using Inference.Models;
-using Inference.Sampling;
 
 namespace Inference.Bench;
 
@@ -52,9 +51,7 @@ internal static class StepOps
         using var runner = new ModelRunner(new LlamaModel(timed, model.Weights, promptLen, 1), blocks, blockSize,
             EngineOptions.ParseKvCacheDType(kv) ?? KvCacheDType.F32);
         var table = Enumerable.Range(1, blocks - 1).ToArray();
-        var rng = new SeededRandom(1234);
-        var prompt = new int[promptLen];
-        for (int i = 0; i < prompt.Length; i++) prompt[i] = 3 + (int)(rng.NextUInt64() % (ulong)(model.Config.VocabSize - 3));
+        var prompt = new SeededRandom(1234).NextTokenIds(promptLen, model.Config.VocabSize);
         var token = new int[1];
         (string Op, double Seconds)[] best = [];
         double bestStep = double.MaxValue;

@@ -47,8 +47,7 @@ internal static class BenchCommands
             using var runner = new ModelRunner(new LlamaModel(backend, model.Weights, inLen, 1), blocks, blockSize, kvDType);
             var table = Enumerable.Range(1, blocks - 1).ToArray();
             var rng = new SeededRandom(1234);
-            var prompt = new int[inLen];
-            for (int i = 0; i < inLen; i++) prompt[i] = 3 + (int)(rng.NextUInt64() % (ulong)(model.Config.VocabSize - 3));
+            var prompt = rng.NextTokenIds(inLen, model.Config.VocabSize);
             double bestPrefill = double.MaxValue, bestDecode = double.MaxValue;
             int runs = Math.Max(1, r.GetValue(iterations));
             var token = new int[1];
@@ -118,11 +117,7 @@ internal static class BenchCommands
             using var engine = new LlmEngine(model, backend, engineOptions, CommonOptions.Log);
             var rng = new SeededRandom(r.GetValue(seed));
             var prompts = new int[n][];
-            for (int i = 0; i < n; i++)
-            {
-                prompts[i] = new int[inLen];
-                for (int j = 0; j < inLen; j++) prompts[i][j] = 3 + (int)(rng.NextUInt64() % (ulong)(model.Config.VocabSize - 3));
-            }
+            for (int i = 0; i < n; i++) prompts[i] = rng.NextTokenIds(inLen, model.Config.VocabSize);
             var p = new SamplingParams { Temperature = 0f, MaxTokens = outLen, IgnoreEos = true };
             var sw = Stopwatch.StartNew();
             var readers = new System.Threading.Channels.ChannelReader<RequestOutput>[n];

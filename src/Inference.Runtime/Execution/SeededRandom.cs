@@ -37,6 +37,17 @@ public sealed class SeededRandom
         return result;
     }
 
+    /// <summary>
+    /// <paramref name="count"/> token ids in [3, vocabSize), one draw each: the benchmarks' random prompts, past the ids
+    /// Llama vocabularies reserve for specials (0-2).
+    /// </summary>
+    public int[] NextTokenIds(int count, int vocabSize)
+    {
+        var ids = new int[count];
+        for (int i = 0; i < count; i++) ids[i] = 3 + (int)(NextUInt64() % (ulong)(vocabSize - 3));
+        return ids;
+    }
+
     /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
 }

@@ -61,6 +61,20 @@ public sealed class SamplerTests
             Assert.Equal(s.Sample(Logits, p, [], [], a, out _), s.Sample(Logits, p, [], [], b, out _));
     }
 
+    /// <summary>The benchmarks' random prompts: one draw per id, past the special ids, the same for the same seed.</summary>
+    [Fact]
+    public void TokenIdsAreOneDrawEachInsideTheVocabulary()
+    {
+        var ids = new SeededRandom(1234).NextTokenIds(500, 10);
+        var rng = new SeededRandom(1234);
+        foreach (int id in ids)
+        {
+            Assert.InRange(id, 3, 9);
+            Assert.Equal(3 + (int)(rng.NextUInt64() % 7), id);
+        }
+        Assert.Equal(7, ids.Distinct().Count());
+    }
+
     [Fact]
     public void RepetitionPenaltyDividesPositiveAndMultipliesNegativeLogits()
     {
